@@ -1,0 +1,1 @@
+//! Inbound adapters: transports and dialect codecs (Socket.IO, WebSocket, REST).

@@ -1,0 +1,1 @@
+//! Outbound adapters, one folder per technology; each optional one behind its Cargo feature.

@@ -1,0 +1,115 @@
+//! Domain events: everything a client may be told. Each says which users it concerns; the
+//! connection hub turns that into connections and each connection's dialect renders it.
+
+use super::call::{CallSession, FinishedCall};
+use super::data::DataValue;
+use super::ids::{ConversationId, MessageId, NotificationId, UserId};
+use super::message::Message;
+use super::notification::Notification;
+use super::presence::PresenceChange;
+use super::receipts::{MessageReceipt, ReadMark};
+use super::typing::TypingChange;
+use super::user::UserProfile;
+
+/// A WebRTC signaling payload (SDP offer/answer, ICE candidate), relayed untouched.
+pub type Signal = DataValue;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DomainEvent {
+    MessagePosted {
+        participants: Vec<UserId>,
+        message: Message,
+        receipt: MessageReceipt,
+        sender: UserProfile,
+        /// Recipients not viewing the conversation, who get a chat alert.
+        alert: Vec<UserId>,
+    },
+    MessageEdited {
+        participants: Vec<UserId>,
+        message: Message,
+    },
+    MessagesDelivered {
+        participants: Vec<UserId>,
+        mark: ReadMark,
+    },
+    MessagesRead {
+        participants: Vec<UserId>,
+        mark: ReadMark,
+        /// Set when one message was marked read (the mark moved up to it).
+        message_id: Option<MessageId>,
+    },
+    ConversationJoined {
+        participants: Vec<UserId>,
+        conversation_id: ConversationId,
+        user_id: UserId,
+    },
+    NotificationCreated(Notification),
+    NotificationsRead {
+        user_id: UserId,
+        /// `None` when all of the user's notifications were marked read.
+        notification_id: Option<NotificationId>,
+    },
+    PresenceChanged {
+        change: PresenceChange,
+        /// Users who share a conversation with the user: the only ones told.
+        contacts: Vec<UserId>,
+    },
+    TypingChanged {
+        participants: Vec<UserId>,
+        change: TypingChange,
+        user_name: Option<String>,
+    },
+    CallRinging {
+        call: CallSession,
+        offer: Signal,
+    },
+    CallAccepted {
+        call: CallSession,
+        answer: Signal,
+    },
+    /// The callee was already in a call; only the caller is told.
+    CallBusy {
+        call: CallSession,
+    },
+    CallDeclined {
+        finished: FinishedCall,
+    },
+    CallEnded {
+        finished: FinishedCall,
+    },
+    CallSignal {
+        call: CallSession,
+        from: UserId,
+        to: UserId,
+        payload: Signal,
+    },
+}
+
+impl DomainEvent {
+    /// The users this event concerns: a superset of who sees it. Which of their connections
+    /// see it (joined rooms, the sender's own connection) is the hub's and dialect's business.
+    pub fn concerns(&self) -> Vec<&UserId> {
+        match self {
+            Self::MessagePosted { participants, .. }
+            | Self::MessageEdited { participants, .. }
+            | Self::MessagesDelivered { participants, .. }
+            | Self::MessagesRead { participants, .. }
+            | Self::ConversationJoined { participants, .. }
+            | Self::TypingChanged { participants, .. } => participants.iter().collect(),
+            Self::NotificationCreated(n) => vec![&n.recipient],
+            Self::NotificationsRead { user_id, .. } => vec![user_id],
+            Self::PresenceChanged { change, contacts } => contacts
+                .iter()
+                .chain(std::iter::once(&change.user_id))
+                .collect(),
+            Self::CallRinging { call, .. } | Self::CallAccepted { call, .. } => {
+                vec![&call.caller, &call.callee]
+            }
+            Self::CallBusy { call } => vec![&call.caller],
+            Self::CallDeclined { finished } | Self::CallEnded { finished } => {
+                vec![&finished.session.caller, &finished.session.callee]
+            }
+            Self::CallSignal { to, .. } => vec![to],
+        }
+    }
+}

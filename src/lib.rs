@@ -1,0 +1,7 @@
+//! switchboard: one real-time chat and notification backend for the clients of several
+//! existing Socket.IO servers. See ARCHITECTURE.md for the map.
+
+pub mod adapters;
+pub mod app;
+pub mod domain;
+pub mod ports;

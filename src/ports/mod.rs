@@ -1,0 +1,21 @@
+//! Ports: what the core needs from the world, as small traits named for their role.
+//! They depend only on the domain; adapters implement them, use cases call them.
+
+pub mod auth;
+pub mod blob;
+pub mod clock;
+pub mod event_bus;
+pub mod ids;
+pub mod presence;
+pub mod store;
+
+pub use auth::{TokenError, TokenVerifier};
+pub use blob::{Blob, BlobError, BlobStore, StoredBlob};
+pub use clock::Clock;
+pub use event_bus::{BusError, EventBus, EventEnvelope, EventSubscription, Origin};
+pub use ids::IdGenerator;
+pub use presence::{PresenceError, PresenceRegistry};
+pub use store::{
+    Appended, CallSessionStore, ConversationStore, MessageStore, NotificationStore, Page,
+    StoreError, Stores, UserDirectory,
+};
