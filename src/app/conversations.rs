@@ -1,0 +1,175 @@
+//! Conversation use cases: open (get-or-create), read, list, hide, join and leave.
+
+use crate::domain::{
+    Conversation, ConversationContext, ConversationId, DomainEvent, MarkKind, UserId,
+};
+use crate::ports::Page;
+
+use super::error::{AppError, AppResult};
+use super::use_cases::{Actor, UseCases};
+
+/// Who asks to open a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requester {
+    /// A trusted server (service key): may open any conversation.
+    Service,
+    /// A user: may only open conversations they take part in.
+    User(UserId),
+}
+
+impl UseCases {
+    /// Get-or-create by participant set and context. Returns the conversation and whether
+    /// it was created now.
+    pub async fn open_conversation(
+        &self,
+        requester: &Requester,
+        participants: Vec<UserId>,
+        context: ConversationContext,
+    ) -> AppResult<(Conversation, bool)> {
+        if let Requester::User(user) = requester
+            && !participants.contains(user)
+        {
+            return Err(AppError::Forbidden(
+                "you can only open conversations you take part in".into(),
+            ));
+        }
+        let id = self.new_id(ConversationId::parse)?;
+        let candidate = Conversation::new(id, participants, context, self.ports.clock.now())?;
+        let (conversation, created) = self
+            .ports
+            .stores
+            .conversations
+            .get_or_create(&candidate)
+            .await?;
+        if created {
+            tracing::info!(conversation = %conversation.id, "conversation created");
+        }
+        Ok((conversation, created))
+    }
+
+    /// Loads a conversation the user takes part in.
+    ///
+    /// Errors: `NotFound` for an unknown id, `Forbidden` for a non-participant.
+    pub async fn conversation_for(
+        &self,
+        user: &UserId,
+        id: &ConversationId,
+    ) -> AppResult<Conversation> {
+        let conversation = self.load_conversation(id).await?;
+        conversation.ensure_participant(user)?;
+        Ok(conversation)
+    }
+
+    pub(super) async fn load_conversation(&self, id: &ConversationId) -> AppResult<Conversation> {
+        self.ports
+            .stores
+            .conversations
+            .get(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("conversation"))
+    }
+
+    /// The user's visible conversations, newest activity first.
+    pub async fn list_conversations(
+        &self,
+        user: &UserId,
+        page: Page,
+    ) -> AppResult<Vec<Conversation>> {
+        Ok(self
+            .ports
+            .stores
+            .conversations
+            .list_for_user(user, page)
+            .await?)
+    }
+
+    /// Soft delete: hidden from the user's list until a newer message arrives.
+    pub async fn hide_conversation(&self, user: &UserId, id: &ConversationId) -> AppResult<()> {
+        let conversation = self.conversation_for(user, id).await?;
+        self.ports
+            .stores
+            .conversations
+            .hide_for(id, user, conversation.last_seq)
+            .await?;
+        Ok(())
+    }
+
+    /// Unread messages over all of the user's conversations.
+    pub async fn total_unread(&self, user: &UserId) -> AppResult<u64> {
+        Ok(self.ports.stores.conversations.total_unread(user).await?)
+    }
+
+    /// A connection joins a conversation: it is now viewing it, and everything posted so far
+    /// has reached the user (delivered). Others are told that the user joined. The caller
+    /// joins each conversation once per connection (see `leave_conversation`).
+    pub async fn join_conversation(
+        &self,
+        actor: &Actor,
+        id: &ConversationId,
+    ) -> AppResult<Conversation> {
+        let mut conversation = self.conversation_for(actor.id(), id).await?;
+        self.ports
+            .presence
+            .set_viewing(actor.id(), id, true)
+            .await?;
+        if let Some(mark) = self.save_delivered_mark(actor, &conversation).await? {
+            conversation.apply_mark(&mark, MarkKind::Delivered);
+        }
+        let participants: Vec<UserId> = conversation.participant_ids().cloned().collect();
+        let event = DomainEvent::ConversationJoined {
+            participants,
+            conversation_id: id.clone(),
+            user_id: actor.id().clone(),
+        };
+        self.publish(event, actor.origin.clone()).await;
+        Ok(conversation)
+    }
+
+    /// A connection leaves a conversation it had joined: it stops viewing it. Viewing is
+    /// counted per connection, so the caller (the connection hub) calls this only for
+    /// conversations that connection joined, once each, also when the connection closes.
+    pub async fn leave_conversation(&self, actor: &Actor, id: &ConversationId) -> AppResult<()> {
+        self.ports
+            .presence
+            .set_viewing(actor.id(), id, false)
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::test_support::{Mocks, uid};
+    use crate::app::use_cases::Rules;
+
+    #[tokio::test]
+    async fn users_open_only_conversations_they_take_part_in() {
+        let mut m = Mocks::new(1);
+        m.conversations.expect_get_or_create().never();
+        let result = m
+            .build(Rules::default())
+            .open_conversation(
+                &Requester::User(uid("z")),
+                vec![uid("a"), uid("b")],
+                ConversationContext::default(),
+            )
+            .await;
+        assert!(matches!(result, Err(AppError::Forbidden(_))));
+    }
+
+    #[tokio::test]
+    async fn a_single_participant_is_bad_input() {
+        let mut m = Mocks::new(1);
+        m.conversations.expect_get_or_create().never();
+        let result = m
+            .build(Rules::default())
+            .open_conversation(
+                &Requester::Service,
+                vec![uid("a")],
+                ConversationContext::default(),
+            )
+            .await;
+        assert!(matches!(result, Err(AppError::Invalid(_))));
+    }
+}

@@ -1,0 +1,130 @@
+//! `UseCases`: the application service every inbound adapter calls. It holds the ports
+//! and the configured rules; its operations live in the sibling files, one per area
+//! (conversations, messages, notifications, presence, typing, calls), each following the
+//! same order: load through ports, let the domain decide, persist, then publish.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::domain::{
+    ConversationPolicy, DomainEvent, Identity, MessageRules, TypingBoard, UserId, UserProfile,
+};
+use crate::ports::{Clock, EventBus, EventEnvelope, IdGenerator, Origin, PresenceRegistry, Stores};
+
+use super::error::{AppError, AppResult};
+
+/// The configurable rules of the core.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub messages: MessageRules,
+    pub policy: ConversationPolicy,
+    pub typing_expiry: Duration,
+    pub ring_timeout: Duration,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Self {
+            messages: MessageRules::default(),
+            policy: ConversationPolicy::allow_all(),
+            typing_expiry: Duration::from_secs(5),
+            ring_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Everything the use cases need from the world.
+#[derive(Clone)]
+pub struct Ports {
+    pub stores: Stores,
+    pub bus: Arc<dyn EventBus>,
+    pub presence: Arc<dyn PresenceRegistry>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+}
+
+/// The authenticated user behind a request, and the connection it came from (if any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub profile: UserProfile,
+    pub origin: Option<Origin>,
+}
+
+impl Actor {
+    pub fn id(&self) -> &UserId {
+        &self.profile.id
+    }
+}
+
+#[derive(Clone)]
+pub struct UseCases {
+    pub(super) ports: Ports,
+    pub(super) rules: Arc<Rules>,
+    /// Typing state is ephemeral and per node: a lost node only loses "is typing" hints.
+    pub(super) typing: Arc<Mutex<TypingBoard>>,
+}
+
+impl UseCases {
+    pub fn new(ports: Ports, rules: Rules) -> Self {
+        let typing = Arc::new(Mutex::new(TypingBoard::new(rules.typing_expiry)));
+        Self {
+            ports,
+            rules: Arc::new(rules),
+            typing,
+        }
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// Who a verified identity is: the directory's profile, filled in by the token's claims.
+    pub async fn resolve_actor(
+        &self,
+        identity: &Identity,
+        origin: Option<Origin>,
+    ) -> AppResult<Actor> {
+        let known = self.ports.stores.users.get(&identity.user_id).await?;
+        Ok(Actor {
+            profile: UserProfile::resolve(known, identity),
+            origin,
+        })
+    }
+
+    /// Creates or replaces a user's profile (server-to-server provisioning).
+    pub async fn upsert_user(&self, profile: UserProfile) -> AppResult<()> {
+        Ok(self.ports.stores.users.upsert(&profile).await?)
+    }
+
+    pub async fn user_profile(&self, id: &UserId) -> AppResult<Option<UserProfile>> {
+        Ok(self.ports.stores.users.get(id).await?)
+    }
+
+    pub async fn user_profiles(&self, ids: &[UserId]) -> AppResult<Vec<UserProfile>> {
+        Ok(self.ports.stores.users.get_many(ids).await?)
+    }
+
+    pub(super) fn new_id<T>(
+        &self,
+        parse: impl FnOnce(String) -> Result<T, crate::domain::IdError>,
+    ) -> AppResult<T> {
+        parse(self.ports.ids.next_id()).map_err(|e| {
+            tracing::error!(error = %e, "id generator produced an invalid id");
+            AppError::Unavailable
+        })
+    }
+
+    /// Announces an event whose data is already stored. A bus failure cannot undo the write,
+    /// and the request did succeed, so it is logged rather than returned: clients catch up
+    /// from the store (history after seq N, pending notifications).
+    pub(super) async fn publish(&self, event: DomainEvent, origin: Option<Origin>) {
+        if let Err(e) = self
+            .ports
+            .bus
+            .publish(EventEnvelope::new(event, origin))
+            .await
+        {
+            tracing::error!(error = %e, "stored change could not be announced");
+        }
+    }
+}
