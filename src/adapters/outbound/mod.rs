@@ -1,1 +1,8 @@
 //! Outbound adapters, one folder per technology; each optional one behind its Cargo feature.
+
+pub mod inprocess;
+pub mod jwt;
+pub mod local;
+pub mod memory;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
