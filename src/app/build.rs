@@ -1,0 +1,294 @@
+//! The composition root: turns `Settings` into the adapters the use cases run on. The store
+//! backend is chosen in `open_stores` alone, by configuration among the ones compiled in;
+//! everything else here has one implementation per process kind (single node for now).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+
+use crate::adapters::inbound::rest;
+use crate::adapters::outbound::inprocess::{InProcessEventBus, LocalPresenceRegistry};
+use crate::adapters::outbound::jwt::JwtVerifier;
+use crate::adapters::outbound::local::{LocalDiskBlobStore, ObjectIdGenerator, SystemClock};
+use crate::adapters::outbound::memory::memory_stores;
+use crate::app::config::{AuthSettings, Settings, StoreKind, StoreSettings};
+use crate::app::use_cases::{Ports, Rules, UseCases};
+use crate::domain::{ConversationPolicy, MessageRules, Role};
+use crate::ports::{
+    BlobStore, Clock, EventBus, IdGenerator, PresenceRegistry, Stores, TokenVerifier,
+};
+
+/// Everything a running server needs, built once at start and shared by every listener.
+pub struct App {
+    pub settings: Settings,
+    pub stores: Stores,
+    pub bus: Arc<dyn EventBus>,
+    pub presence: Arc<dyn PresenceRegistry>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+    /// `None` when no JWT key is configured: no token can be verified.
+    pub tokens: Option<Arc<dyn TokenVerifier>>,
+    /// The use cases every inbound adapter calls, on the ports above.
+    pub use_cases: UseCases,
+}
+
+impl App {
+    /// The HTTP routes every listener serves.
+    pub fn router(&self) -> Router {
+        rest::health::router(self.clock.clone())
+    }
+}
+
+/// Builds the app from validated settings.
+///
+/// # Errors
+/// When the store cannot be opened (or was not compiled in), a JWT key is unusable, or the
+/// upload directory cannot be created.
+pub async fn build(settings: &Settings) -> anyhow::Result<App> {
+    let stores = open_stores(&settings.store).await?;
+    let tokens = token_verifier(&settings.auth).await?;
+    let blobs = LocalDiskBlobStore::open(
+        &settings.blobs.dir,
+        settings.blobs.max_bytes,
+        &settings.blobs.public_prefix,
+    )
+    .await
+    .context("opening the upload directory (blobs.dir)")?;
+    let bus: Arc<dyn EventBus> = Arc::new(InProcessEventBus::new(settings.bus.capacity));
+    let presence: Arc<dyn PresenceRegistry> = Arc::new(LocalPresenceRegistry::new());
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let ids: Arc<dyn IdGenerator> = Arc::new(ObjectIdGenerator::new());
+    let ports = Ports {
+        stores: stores.clone(),
+        bus: bus.clone(),
+        presence: presence.clone(),
+        clock: clock.clone(),
+        ids: ids.clone(),
+    };
+    let use_cases = UseCases::new(ports, rules(settings));
+    Ok(App {
+        settings: settings.clone(),
+        stores,
+        bus,
+        presence,
+        blobs: Arc::new(blobs),
+        clock,
+        ids,
+        tokens,
+        use_cases,
+    })
+}
+
+/// The core's rules, from the `limits` and `chat` sections.
+fn rules(settings: &Settings) -> Rules {
+    let pairs = settings
+        .chat
+        .allowed_role_pairs
+        .iter()
+        .filter_map(|[a, b]| Some((Role::new(a)?, Role::new(b)?)))
+        .collect();
+    Rules {
+        messages: MessageRules {
+            max_text_chars: settings.limits.max_message_chars,
+        },
+        policy: ConversationPolicy::with_pairs(pairs),
+        typing_expiry: Duration::from_secs(settings.chat.typing_expiry_secs),
+        ring_timeout: Duration::from_secs(settings.chat.ring_timeout_secs),
+    }
+}
+
+/// The one place that picks the store backend. A backend that was not compiled in is a
+/// start-up error naming the Cargo feature to rebuild with.
+///
+/// # Errors
+/// When the chosen backend is unavailable or cannot be opened.
+pub async fn open_stores(store: &StoreSettings) -> anyhow::Result<Stores> {
+    warn_about_unused_urls(store);
+    let stores = match store.kind {
+        StoreKind::Memory => {
+            tracing::warn!("store: memory; nothing will survive a restart");
+            memory_stores()
+        }
+        #[cfg(feature = "sqlite")]
+        StoreKind::Sqlite => {
+            let path = store.sqlite_path.to_str().with_context(|| {
+                format!("store.sqlite_path {:?} is not UTF-8", store.sqlite_path)
+            })?;
+            create_parent_dir(&store.sqlite_path).await?;
+            let connect = crate::adapters::outbound::sqlite::SqliteStores::connect(
+                path,
+                store.max_connections,
+            );
+            let stores = tokio::time::timeout(store.connect_timeout(), connect)
+                .await
+                .with_context(|| format!("opening SQLite database {path}: timed out"))?
+                .with_context(|| format!("opening SQLite database {path}"))?;
+            tracing::info!(path, "store: sqlite");
+            stores
+        }
+        #[cfg(not(feature = "sqlite"))]
+        StoreKind::Sqlite => return Err(not_compiled_in(StoreKind::Sqlite)),
+        #[cfg(feature = "postgres")]
+        StoreKind::Postgres => return Err(not_available_yet(StoreKind::Postgres)),
+        #[cfg(not(feature = "postgres"))]
+        StoreKind::Postgres => return Err(not_compiled_in(StoreKind::Postgres)),
+        #[cfg(feature = "mongo")]
+        StoreKind::Mongo => return Err(not_available_yet(StoreKind::Mongo)),
+        #[cfg(not(feature = "mongo"))]
+        StoreKind::Mongo => return Err(not_compiled_in(StoreKind::Mongo)),
+    };
+    Ok(stores)
+}
+
+#[cfg(not(all(feature = "sqlite", feature = "postgres", feature = "mongo")))]
+fn not_compiled_in(kind: StoreKind) -> anyhow::Error {
+    let name = kind.as_str();
+    anyhow::anyhow!(
+        "store '{name}' needs the Cargo feature `{name}`; rebuild with --features {name}"
+    )
+}
+
+#[cfg(any(feature = "postgres", feature = "mongo"))]
+fn not_available_yet(kind: StoreKind) -> anyhow::Error {
+    anyhow::anyhow!(
+        "store '{}' is not available in this version yet (its adapter arrives in a later \
+         release); use 'sqlite' or 'memory'",
+        kind.as_str()
+    )
+}
+
+/// DATABASE_URL and MONGO_URI are often set for other programs; say so when they are set
+/// but another store was chosen, since the operator may have expected them to be used.
+fn warn_about_unused_urls(store: &StoreSettings) {
+    if store.kind != StoreKind::Postgres && store.postgres_url.is_some() {
+        tracing::info!(
+            store = store.kind.as_str(),
+            "store.postgres_url (DATABASE_URL) is set but not used"
+        );
+    }
+    if store.kind != StoreKind::Mongo && store.mongo_uri.is_some() {
+        tracing::info!(
+            store = store.kind.as_str(),
+            "store.mongo_uri (MONGO_URI) is set but not used"
+        );
+    }
+}
+
+#[cfg(feature = "sqlite")]
+async fn create_parent_dir(path: &std::path::Path) -> anyhow::Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => tokio::fs::create_dir_all(dir)
+            .await
+            .with_context(|| format!("creating directory {}", dir.display())),
+        _ => Ok(()),
+    }
+}
+
+async fn token_verifier(auth: &AuthSettings) -> anyhow::Result<Option<Arc<dyn TokenVerifier>>> {
+    if !auth.has_jwt_key() {
+        tracing::warn!(
+            "no JWT key configured (auth.jwt_secret / JWT_SECRET, auth.jwt_public_key_*): tokens cannot be verified"
+        );
+        return Ok(None);
+    }
+    let pem = match (&auth.jwt_public_key_pem, &auth.jwt_public_key_file) {
+        (Some(pem), _) => Some(pem.clone().into_bytes()),
+        (None, Some(file)) => Some(
+            tokio::fs::read(file)
+                .await
+                .with_context(|| format!("reading auth.jwt_public_key_file {}", file.display()))?,
+        ),
+        (None, None) => None,
+    };
+    let verifier = JwtVerifier::new(
+        auth.jwt_secret.as_deref().map(str::as_bytes),
+        pem.as_deref(),
+        auth.leeway(),
+    )
+    .context("setting up JWT verification")?;
+    tracing::info!(
+        hs256 = auth.jwt_secret.is_some(),
+        rs256 = pem.is_some(),
+        "JWT verification on"
+    );
+    Ok(Some(Arc::new(verifier)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn memory_settings(dir: &Path) -> Settings {
+        let mut settings = Settings::default();
+        settings.store.kind = StoreKind::Memory;
+        settings.blobs.dir = dir.join("uploads");
+        settings
+    }
+
+    #[tokio::test]
+    async fn builds_on_the_memory_store_without_auth() {
+        let tmp = tempfile::tempdir().unwrap();
+        let app = build(&memory_settings(tmp.path())).await.unwrap();
+        assert!(app.tokens.is_none());
+        assert!(tmp.path().join("uploads").is_dir());
+        assert_eq!(app.ids.next_id().len(), 24);
+    }
+
+    #[tokio::test]
+    async fn a_configured_secret_turns_verification_on() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut settings = memory_settings(tmp.path());
+        settings.auth.jwt_secret = Some("s".into());
+        let app = build(&settings).await.unwrap();
+        assert!(app.tokens.is_some());
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_public_key_file_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut settings = memory_settings(tmp.path());
+        settings.auth.jwt_public_key_file = Some(tmp.path().join("missing.pem"));
+        let err = build(&settings).await.err().unwrap();
+        assert!(
+            format!("{err:#}").contains("jwt_public_key_file"),
+            "{err:#}"
+        );
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[tokio::test]
+    async fn sqlite_creates_its_directory_and_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = StoreSettings {
+            sqlite_path: tmp.path().join("nested/dir/chat.db"),
+            ..StoreSettings::default()
+        };
+        open_stores(&store).await.unwrap();
+        assert!(store.sqlite_path.is_file());
+    }
+
+    #[tokio::test]
+    async fn server_stores_explain_why_they_cannot_start() {
+        for kind in [StoreKind::Postgres, StoreKind::Mongo] {
+            let store = StoreSettings {
+                kind,
+                ..StoreSettings::default()
+            };
+            let message = open_stores(&store).await.err().unwrap().to_string();
+            let expected = if cfg!(feature = "postgres") && kind == StoreKind::Postgres
+                || cfg!(feature = "mongo") && kind == StoreKind::Mongo
+            {
+                "not available in this version yet"
+            } else {
+                "needs the Cargo feature"
+            };
+            assert!(message.contains(expected), "{message}");
+            assert!(message.contains(kind.as_str()), "{message}");
+        }
+    }
+}
