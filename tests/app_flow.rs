@@ -5,7 +5,8 @@ use switchboard::app::build::build;
 use switchboard::app::config::{Settings, StoreKind};
 use switchboard::app::{Actor, PostMessage, Requester};
 use switchboard::domain::{
-    ClientKey, ConversationContext, DomainEvent, MessageBody, MessageKind, MessageRules, Seq, UserId, UserProfile,
+    ClientKey, ConversationContext, DomainEvent, MessageBody, MessageKind, MessageRules, Seq,
+    UserId, UserProfile,
 };
 use switchboard::ports::Page;
 
@@ -14,7 +15,10 @@ fn uid(s: &str) -> UserId {
 }
 
 fn actor(s: &str) -> Actor {
-    Actor { profile: UserProfile::bare(uid(s)), origin: None }
+    Actor {
+        profile: UserProfile::bare(uid(s)),
+        origin: None,
+    }
 }
 
 fn text(s: &str) -> MessageBody {
@@ -33,15 +37,26 @@ async fn a_conversation_on_sqlite_from_creation_to_read() {
     let mut events = app.bus.subscribe();
 
     let (conversation, created) = core
-        .open_conversation(&Requester::User(uid("ann")), vec![uid("ann"), uid("bob")], ConversationContext::default())
+        .open_conversation(
+            &Requester::User(uid("ann")),
+            vec![uid("ann"), uid("bob")],
+            ConversationContext::default(),
+        )
         .await
         .unwrap();
     assert!(created);
     let (again, created_again) = core
-        .open_conversation(&Requester::Service, vec![uid("bob"), uid("ann")], ConversationContext::default())
+        .open_conversation(
+            &Requester::Service,
+            vec![uid("bob"), uid("ann")],
+            ConversationContext::default(),
+        )
         .await
         .unwrap();
-    assert_eq!((again.id.clone(), created_again), (conversation.id.clone(), false));
+    assert_eq!(
+        (again.id.clone(), created_again),
+        (conversation.id.clone(), false)
+    );
 
     for (i, body) in ["hi", "are you there?"].into_iter().enumerate() {
         let request = PostMessage {
@@ -50,23 +65,43 @@ async fn a_conversation_on_sqlite_from_creation_to_read() {
             client_key: Some(ClientKey::new(format!("k{i}")).unwrap()),
             create_with_peer: None,
         };
-        let message = core.post_message(&actor("ann"), request.clone()).await.unwrap();
+        let message = core
+            .post_message(&actor("ann"), request.clone())
+            .await
+            .unwrap();
         assert_eq!(message.seq, Seq(i as u64 + 1));
         // A resend is the same message.
-        assert_eq!(core.post_message(&actor("ann"), request).await.unwrap().id, message.id);
+        assert_eq!(
+            core.post_message(&actor("ann"), request).await.unwrap().id,
+            message.id
+        );
     }
     assert_eq!(core.total_unread(&uid("bob")).await.unwrap(), 2);
     assert_eq!(core.total_unread(&uid("ann")).await.unwrap(), 0);
 
-    let history = core.history(&uid("bob"), &conversation.id, Page::new(50, 0)).await.unwrap();
-    let texts: Vec<&str> = history.messages.iter().map(|m| m.body.text.as_str()).collect();
+    let history = core
+        .history(&uid("bob"), &conversation.id, Page::new(50, 0))
+        .await
+        .unwrap();
+    let texts: Vec<&str> = history
+        .messages
+        .iter()
+        .map(|m| m.body.text.as_str())
+        .collect();
     assert_eq!(texts, ["hi", "are you there?"]);
     assert_eq!(history.total(), 2);
 
-    let mark = core.mark_conversation_read(&actor("bob"), &conversation.id).await.unwrap().unwrap();
+    let mark = core
+        .mark_conversation_read(&actor("bob"), &conversation.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(mark.up_to, Seq(2));
     assert_eq!(core.total_unread(&uid("bob")).await.unwrap(), 0);
-    let history = core.history(&uid("ann"), &conversation.id, Page::new(50, 0)).await.unwrap();
+    let history = core
+        .history(&uid("ann"), &conversation.id, Page::new(50, 0))
+        .await
+        .unwrap();
     let receipt = history.conversation.receipt_for(&history.messages[0]);
     assert!(receipt.is_read && receipt.delivered);
     assert_eq!(receipt.read_by.len(), 1);
@@ -81,5 +116,9 @@ async fn a_conversation_on_sqlite_from_creation_to_read() {
     assert!(matches!(seen[2].event, DomainEvent::MessagesRead { .. }));
 
     // An outsider sees nothing and changes nothing.
-    assert!(core.history(&uid("eve"), &conversation.id, Page::new(50, 0)).await.is_err());
+    assert!(
+        core.history(&uid("eve"), &conversation.id, Page::new(50, 0))
+            .await
+            .is_err()
+    );
 }

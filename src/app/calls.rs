@@ -149,7 +149,11 @@ impl UseCases {
     pub(super) async fn end_calls_on_disconnect(&self, user: &UserId) -> AppResult<()> {
         if let Some(session) = self.ports.stores.calls.live_call_of(user).await? {
             let finished = session.disconnected(user, self.ports.clock.now())?;
-            self.finish_call(finished, None).await?;
+            match self.finish_call(finished, None).await {
+                // Someone else ended it meanwhile (the peer hung up, the ring timed out).
+                Ok(_) | Err(AppError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }

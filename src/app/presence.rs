@@ -40,10 +40,17 @@ impl UseCases {
                 .users
                 .record_last_active(actor.id(), now)
                 .await?;
-            self.clear_typing(actor.id()).await;
-            self.end_calls_on_disconnect(actor.id()).await?;
         }
-        self.announce_presence(actor.id(), before, after).await
+        self.announce_presence(actor.id(), before, after).await?;
+        if records_last_active(after) {
+            // What belonged to the user's presence ends with it. A failure here must not
+            // undo the disconnect, which has happened whatever we do.
+            self.clear_typing(actor.id()).await;
+            if let Err(e) = self.end_calls_on_disconnect(actor.id()).await {
+                tracing::warn!(error = %e, user = %actor.id(), "call could not be ended on disconnect");
+            }
+        }
+        Ok(())
     }
 
     /// The manual switch: offline hides the user while connected; online undoes it.
@@ -191,5 +198,61 @@ mod tests {
             )
             .await
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_disconnect_during_an_active_call_ends_it_for_the_peer() {
+        use crate::app::test_support::{cid, conversation_ab};
+        use crate::domain::{CallId, CallSession, CallState, CallType, Seq};
+        use crate::ports::Appended;
+        let mut m = Mocks::new(9_000);
+        m.presence
+            .expect_connection_closed()
+            .returning(|_| Ok((st(1), st(0))));
+        m.users.expect_record_last_active().returning(|_, _| Ok(()));
+        m.users.expect_get().returning(|_| Ok(None));
+        m.conversations
+            .expect_contacts_of()
+            .returning(|_| Ok(vec![uid("a")]));
+        m.conversations
+            .expect_get()
+            .returning(|_| Ok(Some(conversation_ab())));
+        m.calls.expect_live_call_of().returning(|_| {
+            Ok(Some(CallSession {
+                id: CallId::parse("call1").unwrap(),
+                conversation_id: cid("c1"),
+                caller: uid("a"),
+                callee: uid("b"),
+                call_type: CallType::Audio,
+                started_at: Timestamp::from_millis(1_000),
+                state: CallState::Active {
+                    accepted_at: Timestamp::from_millis(2_000),
+                },
+            }))
+        });
+        m.calls.expect_finish().times(1).returning(|_| Ok(true));
+        m.messages
+            .expect_append()
+            .withf(|new| new.body.call.is_some_and(|c| c.duration_secs == 7))
+            .returning(|new| {
+                Ok(Appended {
+                    message: new.clone().stored_as(Seq(1)),
+                    duplicate: false,
+                })
+            });
+        m.presence.expect_is_viewing().returning(|_, _| Ok(false));
+        let events = m.capture_events();
+        m.build(Rules::default())
+            .connection_closed(&actor("b"), &[])
+            .await
+            .unwrap();
+        let events = events.lock().unwrap();
+        let ended = events.iter().find_map(|e| match e {
+            DomainEvent::CallEnded { finished } => Some(finished.clone()),
+            _ => None,
+        });
+        let ended = ended.expect("the peer is told the call ended");
+        assert_eq!(ended.other_party(), &uid("a"));
+        assert_eq!(ended.record().status, crate::domain::CallOutcome::Completed);
     }
 }
