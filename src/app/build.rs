@@ -8,12 +8,18 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 
-use crate::adapters::inbound::rest;
+use crate::adapters::inbound::dialect::codec_for;
+use crate::adapters::inbound::hub::Hub;
+use crate::adapters::inbound::rest::{self, RestState};
+use crate::adapters::inbound::session::{ListenerContext, SessionLimits};
+use crate::adapters::inbound::socketio;
 use crate::adapters::outbound::inprocess::{InProcessEventBus, LocalPresenceRegistry};
 use crate::adapters::outbound::jwt::JwtVerifier;
 use crate::adapters::outbound::local::{LocalDiskBlobStore, ObjectIdGenerator, SystemClock};
 use crate::adapters::outbound::memory::memory_stores;
-use crate::app::config::{AuthSettings, Settings, StoreKind, StoreSettings};
+use crate::app::config::{
+    AuthSettings, HttpSettings, ListenerSettings, Settings, StoreKind, StoreSettings, Transport,
+};
 use crate::app::use_cases::{Ports, Rules, UseCases};
 use crate::domain::{ConversationPolicy, MessageRules, Role};
 use crate::ports::{
@@ -33,13 +39,101 @@ pub struct App {
     pub tokens: Option<Arc<dyn TokenVerifier>>,
     /// The use cases every inbound adapter calls, on the ports above.
     pub use_cases: UseCases,
+    /// Delivers domain events to every listener's connections.
+    pub hub: Arc<Hub>,
+}
+
+/// What a listener serves: its HTTP routes, and its Socket.IO server if it has one (kept to
+/// close its connections at shutdown).
+pub struct ListenerService {
+    pub router: Router,
+    pub socket_io: Option<socketioxide::SocketIo>,
 }
 
 impl App {
-    /// The HTTP routes every listener serves.
-    pub fn router(&self) -> Router {
-        rest::health::router(self.clock.clone())
+    /// The routes and transports of one listener: REST routes of its dialect, the
+    /// provisioning API and health; Socket.IO on `/socket.io/`; CORS from `http.cors_origins`.
+    ///
+    /// # Errors
+    /// When the listener asks for something this build cannot serve (a dialect without a
+    /// Socket.IO codec yet, the raw WebSocket transport).
+    pub fn listener_service(&self, listener: &ListenerSettings) -> anyhow::Result<ListenerService> {
+        let name = &listener.name;
+        let dialect = listener
+            .dialect()
+            .with_context(|| format!("listener {name:?}: unknown dialect"))?;
+        let transports = listener.transports();
+        let mut router = if transports.contains(&Transport::Rest) {
+            let state = RestState {
+                use_cases: self.use_cases.clone(),
+                tokens: self.tokens.clone(),
+                service_key: self.settings.auth.service_key.as_deref().map(Arc::from),
+                legacy_identity: listener.legacy_identity,
+            };
+            rest::router(
+                dialect,
+                state,
+                self.clock.clone(),
+                self.settings.http.max_body_bytes,
+            )
+        } else {
+            rest::health::router(self.clock.clone())
+        };
+        if transports.contains(&Transport::WebSocket) {
+            anyhow::bail!(
+                "listener {name:?}: the raw websocket transport is not available in this version \
+                 yet; use socketio"
+            );
+        }
+        let mut socket_io = None;
+        if transports.contains(&Transport::SocketIo) {
+            let codec = codec_for(dialect).with_context(|| {
+                format!(
+                    "listener {name:?}: dialect {} has no Socket.IO support in this version yet",
+                    dialect.as_str()
+                )
+            })?;
+            let ctx = Arc::new(ListenerContext {
+                name: name.clone(),
+                hub: self.hub.clone(),
+                listener: self.hub.add_listener(codec),
+                use_cases: self.use_cases.clone(),
+                tokens: self.tokens.clone(),
+                legacy_identity: listener.legacy_identity,
+                limits: SessionLimits {
+                    max_frame_bytes: self.settings.limits.max_frame_bytes,
+                    events_per_second: self.settings.limits.events_per_second,
+                },
+            });
+            let (layer, io) = socketio::layer(ctx);
+            router = router.layer(layer);
+            socket_io = Some(io);
+        }
+        Ok(ListenerService {
+            router: router.layer(cors(&self.settings.http)),
+            socket_io,
+        })
     }
+}
+
+/// CORS as the Node servers configured it (`cors({ origin: FRONTEND_URL, credentials: true })`):
+/// `*` reflects any origin, a list allows exactly those.
+fn cors(http: &HttpSettings) -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
+    let origin = if http.cors_origins.iter().any(|o| o == "*") {
+        AllowOrigin::mirror_request()
+    } else {
+        AllowOrigin::list(
+            http.cors_origins
+                .iter()
+                .filter_map(|o| o.parse::<axum::http::HeaderValue>().ok()),
+        )
+    };
+    CorsLayer::new()
+        .allow_origin(origin)
+        .allow_credentials(true)
+        .allow_methods(AllowMethods::mirror_request())
+        .allow_headers(AllowHeaders::mirror_request())
 }
 
 /// Builds the app from validated settings.
@@ -69,6 +163,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         ids: ids.clone(),
     };
     let use_cases = UseCases::new(ports, rules(settings));
+    let hub = Hub::new(ids.next_id());
     Ok(App {
         settings: settings.clone(),
         stores,
@@ -79,6 +174,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         ids,
         tokens,
         use_cases,
+        hub,
     })
 }
 

@@ -36,7 +36,7 @@ impl Default for Settings {
         Self {
             store: StoreSettings::default(),
             auth: AuthSettings::default(),
-            listeners: vec![ListenerSettings::default()],
+            listeners: ListenerSettings::defaults(),
             http: HttpSettings::default(),
             limits: LimitsSettings::default(),
             chat: ChatSettings::default(),
@@ -241,6 +241,26 @@ impl Default for ListenerSettings {
 }
 
 impl ListenerSettings {
+    /// The built-in listeners: the native API on 3000, then one per implemented client
+    /// dialect on the following ports, each with Socket.IO and its REST routes.
+    pub fn defaults() -> Vec<Self> {
+        let dialect = |name: &str, port: u16| Self {
+            name: name.into(),
+            bind: format!("0.0.0.0:{port}"),
+            dialect: name.into(),
+            transports: vec![
+                Transport::SocketIo.as_str().into(),
+                Transport::Rest.as_str().into(),
+            ],
+            legacy_identity: false,
+        };
+        vec![
+            Self::default(),
+            dialect(Dialect::Linsta.as_str(), 3001),
+            dialect(Dialect::Quickclinic.as_str(), 3002),
+        ]
+    }
+
     fn default_transports() -> Vec<String> {
         vec![Transport::Rest.as_str().into()]
     }

@@ -151,6 +151,7 @@ impl UseCases {
             receipt: conversation.receipt_for(message),
             message: message.clone(),
             sender,
+            context: conversation.context.clone(),
             alert,
         };
         self.publish(event, origin).await;

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 
-use crate::app::build::App;
-use crate::app::config::ListenerSettings;
+use crate::app::build::{App, ListenerService, build};
+use crate::app::config::{ListenerSettings, Settings};
 use crate::app::sweeper::spawn_sweeper;
 
 /// How long open connections may take to finish after the shutdown signal. Long-lived
@@ -28,6 +28,7 @@ pub struct BoundListener {
     pub dialect: String,
     /// The actual address: with port 0 in the settings, the one the OS picked.
     pub addr: SocketAddr,
+    settings: ListenerSettings,
     listener: TcpListener,
 }
 
@@ -46,6 +47,7 @@ pub async fn bind(listeners: &[ListenerSettings]) -> anyhow::Result<Vec<BoundLis
             name: settings.name.clone(),
             dialect: settings.dialect.clone(),
             addr,
+            settings: settings.clone(),
             listener,
         });
     }
@@ -61,22 +63,52 @@ pub async fn run(
     listeners: Vec<BoundListener>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let prepared = prepare(app, listeners)?;
+    serve_prepared(app, prepared, shutdown).await
+}
+
+/// Bound listeners with their routes built.
+type Prepared = Vec<(BoundListener, ListenerService)>;
+
+/// Builds every listener's routes before anything serves: a listener this build cannot
+/// serve fails the start, not the first request.
+fn prepare(app: &App, listeners: Vec<BoundListener>) -> anyhow::Result<Prepared> {
+    listeners
+        .into_iter()
+        .map(|bound| {
+            let service = app.listener_service(&bound.settings)?;
+            Ok((bound, service))
+        })
+        .collect()
+}
+
+async fn serve_prepared(
+    app: &App,
+    prepared: Prepared,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
+    // Subscribed before serving, so that no event published by a first request is missed.
+    let hub = app.hub.clone().spawn(app.bus.subscribe(), stopped.clone());
     let sweep_every = app.use_cases.rules().typing_expiry.min(SWEEP_EVERY);
     let sweeper = spawn_sweeper(app.use_cases.clone(), sweep_every, stopped.clone());
     let mut servers = JoinSet::new();
-    for bound in listeners {
+    let mut socket_servers = Vec::new();
+    for (bound, service) in prepared {
         tracing::info!(
             listener = %bound.name,
             dialect = %bound.dialect,
+            transports = ?bound.settings.transports,
             addr = %bound.addr,
             "listening"
         );
+        socket_servers.extend(service.socket_io);
         let mut stopped = stopped.clone();
-        let server = axum::serve(bound.listener, app.router()).with_graceful_shutdown(async move {
-            // Either a `true` or a dropped sender means stop.
-            let _ = stopped.wait_for(|stop| *stop).await;
-        });
+        let server =
+            axum::serve(bound.listener, service.router).with_graceful_shutdown(async move {
+                // Either a `true` or a dropped sender means stop.
+                let _ = stopped.wait_for(|stop| *stop).await;
+            });
         let name = bound.name;
         servers.spawn(async move {
             server
@@ -98,7 +130,13 @@ pub async fn run(
         }
     }
     let _ = stop.send(true);
+    // Long-lived Socket.IO connections would hold the servers up until the grace period
+    // ends; closing them lets each session give back its presence first.
+    for io in socket_servers {
+        io.close().await;
+    }
     let _ = sweeper.await;
+    let _ = hub.await;
 
     let drained = tokio::time::timeout(GRACE, async {
         while let Some(result) = servers.join_next().await {
@@ -113,6 +151,57 @@ pub async fn run(
         servers.shutdown().await;
     }
     first_error.map_or(Ok(()), Err)
+}
+
+/// A server running in the background (tests, embedding): its addresses and a way to stop it.
+pub struct RunningServer {
+    addrs: Vec<(String, SocketAddr)>,
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningServer {
+    /// The bound address of the listener named `listener`.
+    ///
+    /// # Panics
+    /// When no listener has that name: a mistake in the caller's settings.
+    pub fn addr(&self, listener: &str) -> SocketAddr {
+        self.addrs
+            .iter()
+            .find(|(name, _)| name == listener)
+            .map(|(_, addr)| *addr)
+            .unwrap_or_else(|| panic!("no listener named {listener:?}"))
+    }
+
+    /// Stops every listener and waits for them, logging a failure.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        match self.task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!("server stopped with an error: {e:#}"),
+            Err(e) => tracing::warn!("server task failed: {e}"),
+        }
+    }
+}
+
+/// Builds the app from `settings`, binds every listener (port 0 picks a free port) and
+/// serves in the background until `RunningServer::stop`.
+///
+/// # Errors
+/// When the app cannot be built or a listener cannot be bound or served.
+pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
+    let app = build(&settings).await?;
+    let bound = bind(&settings.listeners).await?;
+    let addrs = bound.iter().map(|b| (b.name.clone(), b.addr)).collect();
+    let prepared = prepare(&app, bound)?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        serve_prepared(&app, prepared, async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    Ok(RunningServer { addrs, stop, task })
 }
 
 /// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM (what container runtimes send).
@@ -146,13 +235,10 @@ pub async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::app::config::StoreKind;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpStream;
-    use tokio::sync::oneshot;
-
-    use super::*;
-    use crate::app::build::build;
-    use crate::app::config::{Settings, StoreKind};
 
     fn listener(name: &str, bind: &str) -> ListenerSettings {
         ListenerSettings {

@@ -2,6 +2,7 @@
 //! connection hub turns that into connections and each connection's dialect renders it.
 
 use super::call::{CallSession, FinishedCall};
+use super::conversation::ConversationContext;
 use super::data::DataValue;
 use super::ids::{ConversationId, MessageId, NotificationId, UserId};
 use super::message::Message;
@@ -14,6 +15,9 @@ use super::user::UserProfile;
 /// A WebRTC signaling payload (SDP offer/answer, ICE candidate), relayed untouched.
 pub type Signal = DataValue;
 
+// Events are built once per change and shared behind an `Arc` by the bus, so the size of
+// the largest variant costs one allocation per change, not a copy per receiver.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DomainEvent {
     MessagePosted {
@@ -21,6 +25,9 @@ pub enum DomainEvent {
         message: Message,
         receipt: MessageReceipt,
         sender: UserProfile,
+        /// The conversation's context keys: some dialects derive fields from them (a
+        /// quickclinic relation's doctor and patient give the sender's role).
+        context: ConversationContext,
         /// Recipients not viewing the conversation, who get a chat alert.
         alert: Vec<UserId>,
     },

@@ -1,0 +1,146 @@
+// One core, many dialects at once (DIALECTS.md): a conversation whose participants speak
+// different dialects, each receiving the other's messages in its own event names and shapes;
+// and the native provisioning routes used from every listener.
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Client, ISO_MS, TRANSPORTS, env, http, makeUser, newId, notify, withClients } from "./helpers.mjs";
+
+for (const transport of TRANSPORTS) {
+  describe(`cross-dialect over ${transport.name}`, () => {
+    const linsta = (user, track) =>
+      Client.connect(env.linsta, { ...transport.options, auth: { token: user.token } }).then(track);
+    const quickclinic = async (user, relationId, track) => {
+      const client = track(
+        await Client.connect(env.quickclinic, { ...transport.options, auth: { token: user.token, relationId } }),
+      );
+      await client.next("connected");
+      return client;
+    };
+    const join = async (client, chatRoomId) => {
+      const ack = await client.request("join_room", { chatRoomId });
+      assert.ok(!(ack && typeof ack === "object" && "error" in ack), `join refused: ${JSON.stringify(ack)}`);
+    };
+
+    it("a quickclinic doctor and a linsta patient talk in one relation", () =>
+      withClients(async (track) => {
+        const doctor = await makeUser("house", { role: "doctor" });
+        const patient = await makeUser("lina", { role: "patient" });
+        const created = await http("POST", `${env.quickclinic}/api/doctorpatientrelations`, {
+          token: doctor.token,
+          body: { doctorId: doctor.id, patientId: patient.id },
+        });
+        assert.ok([200, 201].includes(created.status), JSON.stringify(created.body));
+        const relationId = created.body.id;
+
+        const l = await linsta(patient, track);
+        await join(l, relationId);
+        const q = await quickclinic(doctor, relationId, track);
+
+        l.emit("send_message", { chatRoomId: relationId, text: "hello doctor" });
+        const { message } = await q.next("new_message");
+        assert.equal(typeof message.id, "string");
+        assert.equal(message.relationId, relationId);
+        assert.equal(message.senderId, patient.id);
+        assert.equal(message.senderRole, "patient");
+        assert.equal(message.text, "hello doctor");
+        assert.equal(message.isRead, false);
+        assert.match(message.createdAt, ISO_MS);
+        // linsta's sender is part of its room.
+        assert.equal((await l.next("receive_message")).text, "hello doctor");
+
+        q.emit("send_message", { text: "hello patient" });
+        const received = await l.next("receive_message");
+        assert.equal(typeof received._id, "string");
+        assert.deepEqual(
+          { chatRoomId: received.chatRoomId, senderId: received.senderId, text: received.text },
+          { chatRoomId: relationId, senderId: doctor.id, text: "hello patient" },
+        );
+        assert.match(received.createdAt, ISO_MS);
+        assert.equal(received.id, undefined, "linsta payloads use _id, not id");
+        await l.none("receive_message");
+
+        // Each side's REST history holds both messages, in its own shape.
+        const linstaHistory = await http("GET", `${env.linsta}/api/chat/messages/${relationId}`, {
+          token: patient.token,
+        });
+        assert.equal(linstaHistory.status, 200, JSON.stringify(linstaHistory.body));
+        assert.deepEqual(
+          linstaHistory.body.map((m) => [m.senderId._id, m.text]),
+          [
+            [patient.id, "hello doctor"],
+            [doctor.id, "hello patient"],
+          ],
+        );
+        const clinicHistory = await http(
+          "GET",
+          `${env.quickclinic}/api/doctorpatientrelations/${relationId}/chats?page=1&limit=20`,
+          { token: doctor.token },
+        );
+        assert.equal(clinicHistory.status, 200, JSON.stringify(clinicHistory.body));
+        assert.deepEqual(
+          clinicHistory.body.messages.map((m) => [m.senderId, m.text]),
+          [
+            [patient.id, "hello doctor"],
+            [doctor.id, "hello patient"],
+          ],
+        );
+      }));
+
+    it("a conversation provisioned with the service key is a linsta chat room", () =>
+      withClients(async (track) => {
+        const alice = await makeUser("alice");
+        const bob = await makeUser("bob");
+        const res = await http("POST", `${env.native}/api/v1/conversations`, {
+          serviceKey: env.serviceKey,
+          body: { participantIds: [alice.id, bob.id] },
+        });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        assert.equal(typeof res.body.id, "string");
+        assert.deepEqual([...res.body.participantIds].sort(), [alice.id, bob.id].sort());
+        // A user's token may open a conversation it takes part in (the same one), not others'.
+        const own = await http("POST", `${env.native}/api/v1/conversations`, {
+          token: alice.token,
+          body: { participantIds: [alice.id, bob.id] },
+        });
+        assert.equal(own.status, 201, JSON.stringify(own.body));
+        assert.equal(own.body.id, res.body.id);
+        const refused = await http("POST", `${env.native}/api/v1/conversations`, {
+          token: bob.token,
+          body: { participantIds: [alice.id, "66f1234567890abcdef0ffff"] },
+        });
+        assert.equal(refused.status, 403, `another pair's conversation: ${refused.status}`);
+
+        const a = await linsta(alice, track);
+        const b = await linsta(bob, track);
+        await join(a, res.body.id);
+        await join(b, res.body.id);
+        a.emit("send_message", { chatRoomId: res.body.id, text: "provisioned" });
+        assert.equal((await b.next("receive_message")).text, "provisioned");
+      }));
+
+    it("a notification posted on any listener reaches a linsta user", () =>
+      withClients(async (track) => {
+        const alice = await makeUser("alice");
+        const a = await linsta(alice, track);
+        a.emit("subscribe_notifications");
+        await a.next("notification_subscribed");
+        const referenceId = newId();
+        const posted = await notify(env.quickclinic, {
+          userId: alice.id,
+          type: "COMMENT",
+          title: "New comment",
+          message: "Someone commented",
+          referenceId,
+          data: { postId: referenceId },
+        });
+        assert.equal(posted.status, 201, JSON.stringify(posted.body));
+        const n = await a.next("notification");
+        assert.equal(n.userId, alice.id);
+        assert.equal(n.type, "COMMENT");
+        assert.equal(n.message, "Someone commented");
+        assert.equal(n.referenceId, referenceId);
+        assert.equal(n.isRead, false);
+      }));
+  });
+}

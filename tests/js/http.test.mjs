@@ -1,0 +1,56 @@
+// What browsers and operators rely on besides the events: the health check the QuickClinic
+// seed documents, and CORS on the REST routes and the Socket.IO polling endpoint (both seeds
+// enable CORS for their front-ends, and a browser app sends its token in a header).
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ISO_MS, env } from "./helpers.mjs";
+
+const ORIGIN = "http://localhost:3000";
+
+describe("HTTP basics", () => {
+  it("GET /health answers {status: ok, timestamp} on every listener", async () => {
+    for (const base of [env.linsta, env.quickclinic, env.native]) {
+      const res = await fetch(`${base}/health`);
+      assert.equal(res.status, 200, base);
+      const body = await res.json();
+      assert.equal(body.status, "ok");
+      assert.match(body.timestamp, ISO_MS);
+    }
+  });
+
+  for (const [dialect, path] of [
+    ["linsta", "/api/chat/rooms"],
+    ["quickclinic", "/api/doctorpatientrelations"],
+  ]) {
+    it(`${dialect}: a browser preflight for a JSON POST with a Bearer token is allowed`, async () => {
+      const res = await fetch(`${env[dialect]}${path}`, {
+        method: "OPTIONS",
+        headers: {
+          origin: ORIGIN,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "authorization,content-type",
+        },
+      });
+      assert.ok(res.status >= 200 && res.status < 300, `preflight status ${res.status}`);
+      const allowOrigin = res.headers.get("access-control-allow-origin");
+      assert.ok(allowOrigin === "*" || allowOrigin === ORIGIN, `allow-origin: ${allowOrigin}`);
+      const allowHeaders = (res.headers.get("access-control-allow-headers") ?? "").toLowerCase();
+      assert.ok(
+        allowHeaders === "*" || (allowHeaders.includes("authorization") && allowHeaders.includes("content-type")),
+        `allow-headers: ${allowHeaders}`,
+      );
+    });
+
+    it(`${dialect}: the Socket.IO polling handshake carries CORS headers`, async () => {
+      const res = await fetch(`${env[dialect]}/socket.io/?EIO=4&transport=polling`, { headers: { origin: ORIGIN } });
+      assert.equal(res.status, 200);
+      const allowOrigin = res.headers.get("access-control-allow-origin");
+      assert.ok(allowOrigin === "*" || allowOrigin === ORIGIN, `allow-origin: ${allowOrigin}`);
+      // An Engine.IO v4 open packet: "0" followed by the handshake JSON.
+      const text = await res.text();
+      assert.match(text, /^0\{/);
+      assert.ok(JSON.parse(text.slice(1)).sid);
+    });
+  }
+});

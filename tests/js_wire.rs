@@ -1,0 +1,71 @@
+//! Wire compatibility with the real socket.io-client: starts the server in-process (memory
+//! store, the linsta, quickclinic and native listeners on ephemeral ports) and runs the
+//! Node.js suite in `tests/js` (`node --test`) against it. Node's report is printed, and a
+//! failing Node test fails this test with that report.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::process::Command;
+
+/// Well above the suite's own run time (each Node test has its own, shorter timeout), so that
+/// a wedged server fails the run instead of hanging CI.
+const SUITE_TIMEOUT: Duration = Duration::from_secs(300);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_socket_io_client_speaks_every_dialect() {
+    tokio::task::spawn_blocking(support::ensure_node_modules)
+        .await
+        .expect("the npm install task")
+        .unwrap_or_else(|err| panic!("{err}"));
+    let app = support::spawn_app().await;
+
+    let dir = support::js_dir();
+    let mut tests: Vec<String> = std::fs::read_dir(&dir)
+        .expect("tests/js is readable")
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            name.ends_with(".test.mjs").then_some(name)
+        })
+        .collect();
+    tests.sort();
+    assert!(!tests.is_empty(), "no *.test.mjs in {}", dir.display());
+
+    let child = Command::new("node")
+        .arg("--test")
+        .arg("--test-timeout=60000")
+        .arg("--test-reporter=spec")
+        .args(&tests)
+        .current_dir(&dir)
+        .env("SB_LINSTA_URL", &app.linsta)
+        .env("SB_QUICKCLINIC_URL", &app.quickclinic)
+        .env("SB_NATIVE_URL", &app.native)
+        .env("SB_JWT_SECRET", support::JWT_SECRET)
+        .env("SB_SERVICE_KEY", support::SERVICE_KEY)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("cannot run node: Node.js 20 or later must be on PATH");
+    let output = tokio::time::timeout(SUITE_TIMEOUT, child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("node --test did not finish within {SUITE_TIMEOUT:?}"))
+        .expect("node --test ran");
+    app.stop().await;
+
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{report}");
+    assert!(
+        output.status.success(),
+        "node --test failed ({}):\n{report}",
+        output.status
+    );
+}

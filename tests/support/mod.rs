@@ -1,0 +1,186 @@
+//! What the black-box test binaries share (`js_wire`, `features`): the whole server started
+//! in-process on ephemeral ports with the linsta, quickclinic and native listeners on the
+//! memory store, the test secrets, HS256 tokens, and the Node.js setup of `tests/js`.
+
+// Each test binary compiles this module and uses a different part of it.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Once;
+
+use jsonwebtoken::{EncodingKey, Header};
+use serde_json::{Value, json};
+use switchboard::app::config::{ListenerSettings, Settings, StoreKind};
+use switchboard::app::serve::{self, RunningServer};
+
+pub const JWT_SECRET: &str = "switchboard-black-box-secret";
+pub const SERVICE_KEY: &str = "switchboard-black-box-service-key";
+
+/// A running server and the base URLs of its listeners.
+pub struct TestApp {
+    server: RunningServer,
+    pub linsta: String,
+    pub quickclinic: String,
+    pub native: String,
+    // Kept so that the blob directory outlives the server.
+    _blobs: tempfile::TempDir,
+}
+
+impl std::fmt::Debug for TestApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestApp")
+            .field("linsta", &self.linsta)
+            .field("quickclinic", &self.quickclinic)
+            .field("native", &self.native)
+            .finish_non_exhaustive()
+    }
+}
+
+fn listener(name: &str, dialect: &str, transports: &[&str]) -> ListenerSettings {
+    ListenerSettings {
+        name: name.into(),
+        bind: "127.0.0.1:0".into(),
+        dialect: dialect.into(),
+        transports: transports.iter().map(|t| (*t).to_owned()).collect(),
+        legacy_identity: false,
+    }
+}
+
+fn url(addr: SocketAddr) -> String {
+    format!("http://{addr}")
+}
+
+/// Logs stay quiet unless `TEST_LOG` is set (then `RUST_LOG`, or `info`, filters them).
+fn init_test_log() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
+/// Starts the server as a deployment would run it, on the memory store and port 0.
+pub async fn spawn_app() -> TestApp {
+    init_test_log();
+    let blobs = tempfile::tempdir().expect("a temporary blob directory");
+    let mut settings = Settings::default();
+    settings.store.kind = StoreKind::Memory;
+    settings.auth.jwt_secret = Some(JWT_SECRET.into());
+    settings.auth.service_key = Some(SERVICE_KEY.into());
+    settings.blobs.dir = blobs.path().to_path_buf();
+    settings.listeners = vec![
+        listener("linsta", "linsta", &["socketio", "rest"]),
+        listener("quickclinic", "quickclinic", &["socketio", "rest"]),
+        listener("native", "native", &["rest"]),
+    ];
+    let server = serve::start(settings)
+        .await
+        .expect("the server starts with the test settings");
+    TestApp {
+        linsta: url(server.addr("linsta")),
+        quickclinic: url(server.addr("quickclinic")),
+        native: url(server.addr("native")),
+        server,
+        _blobs: blobs,
+    }
+}
+
+impl TestApp {
+    pub async fn stop(self) {
+        self.server.stop().await;
+    }
+}
+
+/// The claims of a test token. `exp` is seconds from now (negative: already expired).
+pub struct Claims<'a> {
+    pub sub: &'a str,
+    pub name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub role: Option<&'a str>,
+    pub exp_in_secs: i64,
+}
+
+/// An HS256 JWT as the apps' auth services issue them.
+pub fn token_signed_with(claims: &Claims<'_>, secret: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_secs() as i64;
+    let mut body = json!({ "sub": claims.sub, "iat": now, "exp": now + claims.exp_in_secs });
+    for (key, value) in [
+        ("name", claims.name),
+        ("email", claims.email),
+        ("role", claims.role),
+    ] {
+        if let Some(value) = value {
+            body[key] = Value::from(value);
+        }
+    }
+    jsonwebtoken::encode(
+        &Header::default(),
+        &body,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("an HS256 token")
+}
+
+pub fn token(claims: &Claims<'_>) -> String {
+    token_signed_with(claims, JWT_SECRET)
+}
+
+/// `tests/js`, where the Node.js side of the black-box tests lives.
+pub fn js_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js")
+}
+
+/// Installs `tests/js`'s locked dependencies when they are missing. Test binaries run in
+/// parallel (nextest), so the install is serialised by a file lock.
+///
+/// # Errors
+/// A message with npm's output when Node.js or npm is missing or the install fails: never a
+/// silent skip, the suites that need Node cannot run without it.
+pub fn ensure_node_modules() -> Result<(), String> {
+    let dir = js_dir();
+    let installed = || {
+        dir.join("node_modules/socket.io-client/package.json")
+            .exists()
+    };
+    if installed() {
+        return Ok(());
+    }
+    let lock_path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("tests-js-npm-ci.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|err| format!("cannot open {}: {err}", lock_path.display()))?;
+    lock.lock()
+        .map_err(|err| format!("cannot lock {}: {err}", lock_path.display()))?;
+    if installed() {
+        return Ok(());
+    }
+    let output = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir)
+        .output()
+        .map_err(|err| format!("cannot run npm (is Node.js installed?): {err}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "npm ci in {} failed ({}):\n{}\n{}",
+            dir.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(())
+}
