@@ -150,3 +150,10 @@ Feature: QuickClinic clients work unchanged
     Then the response status is 403
     When "house" posts "   " to the relation chats
     Then the response status is 400
+
+  # Operations
+
+  Scenario: The health check answers ok
+    When someone checks the health of the quickclinic listener
+    Then the response status is 200
+    And the health check says ok

@@ -62,10 +62,11 @@ async fn the_real_socket_io_client_speaks_every_dialect() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    println!("{report}");
     assert!(
         output.status.success(),
         "node --test failed ({}):\n{report}",
         output.status
     );
+    // Shown with `--nocapture` (cargo test) or `--no-capture` (nextest).
+    println!("{report}");
 }

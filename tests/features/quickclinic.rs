@@ -328,3 +328,18 @@ async fn message_is_read(w: &mut Switchboard, text: String) {
     assert_eq!(message["isRead"], true, "in {message}");
     assert_iso(&message["readAt"], "readAt");
 }
+
+// --- operations --------------------------------------------------------------------------------
+
+#[when(expr = "someone checks the health of the quickclinic listener")]
+async fn checks_health(w: &mut Switchboard) {
+    let url = format!("{}/health", w.app().quickclinic);
+    w.http_as(None, "GET", url, None).await;
+}
+
+#[then("the health check says ok")]
+async fn health_ok(w: &mut Switchboard) {
+    let (_, body) = w.response();
+    assert_eq!(body["status"], "ok", "in {body}");
+    assert_iso(&body["timestamp"], "timestamp");
+}

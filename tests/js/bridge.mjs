@@ -40,7 +40,12 @@ function clientNamed(name) {
 function connect(cmd) {
   const { id, client, url } = cmd;
   const previous = clients.get(client);
-  if (previous) previous.disconnect();
+  if (previous) {
+    // Silenced first: its farewell must not be reported as the new connection's event.
+    previous.offAny();
+    previous.removeAllListeners();
+    previous.disconnect();
+  }
   // forceNew: socket.io-client would otherwise share one Manager between clients of the same
   // URL and they could not carry different tokens. No reconnection: a test decides when a
   // client comes back, and a refused client must stay refused.

@@ -3,10 +3,26 @@
 // enable CORS for their front-ends, and a browser app sends its token in a header).
 
 import assert from "node:assert/strict";
+import { request } from "node:http";
 import { describe, it } from "node:test";
 import { ISO_MS, env } from "./helpers.mjs";
 
 const ORIGIN = "http://localhost:3000";
+
+/** One HTTP request on a connection of its own (no keep-alive pool). */
+function onNewConnection(url, { method = "GET", body } = {}) {
+  return new Promise((resolve, reject) => {
+    const headers = body === undefined ? {} : { "content-type": "text/plain;charset=UTF-8" };
+    const req = request(url, { method, agent: false, headers }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk) => (text += chunk));
+      res.on("end", () => resolve({ status: res.statusCode, text }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
 
 describe("HTTP basics", () => {
   it("GET /health answers {status: ok, timestamp} on every listener", async () => {
@@ -51,6 +67,18 @@ describe("HTTP basics", () => {
       const text = await res.text();
       assert.match(text, /^0\{/);
       assert.ok(JSON.parse(text.slice(1)).sid);
+    });
+
+    // Browsers (and socket.io-client in Node) run the long-poll GET and the POSTs on separate
+    // TCP connections: an Engine.IO session must not belong to the connection that opened it.
+    it(`${dialect}: a polling session is reachable from another TCP connection`, async () => {
+      const base = `${env[dialect]}/socket.io/?EIO=4&transport=polling`;
+      const open = await onNewConnection(base);
+      assert.equal(open.status, 200, open.text);
+      const { sid } = JSON.parse(open.text.slice(1));
+      // A Socket.IO CONNECT to the main namespace, as the client sends it.
+      const post = await onNewConnection(`${base}&sid=${sid}`, { method: "POST", body: "40" });
+      assert.equal(post.status, 200, `POST with the session id on a new connection: ${post.status} ${post.text}`);
     });
   }
 });

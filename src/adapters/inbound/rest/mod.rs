@@ -45,12 +45,15 @@ pub fn router(
             Router::new()
         }
     };
+    // The fallbacks are set before `with_state`, which turns them into services once: a
+    // handler fallback on a stateless router is rebuilt for every request, and so would be
+    // every layer around it (the Socket.IO layer would lose its sessions).
     dialect_routes
         .merge(provisioning::router())
-        .with_state(state)
-        .merge(health::router(clock))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .merge(health::router(clock))
         .layer(DefaultBodyLimit::max(max_body_bytes))
 }
 
