@@ -17,12 +17,7 @@ const SUITE_TIMEOUT: Duration = Duration::from_secs(300);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_real_socket_io_client_speaks_every_dialect() {
-    tokio::task::spawn_blocking(support::ensure_node_modules)
-        .await
-        .expect("the npm install task")
-        .unwrap_or_else(|err| panic!("{err}"));
     let app = support::spawn_app().await;
-
     let dir = support::js_dir();
     let mut tests: Vec<String> = std::fs::read_dir(&dir)
         .expect("tests/js is readable")
@@ -33,13 +28,22 @@ async fn the_real_socket_io_client_speaks_every_dialect() {
         .collect();
     tests.sort();
     assert!(!tests.is_empty(), "no *.test.mjs in {}", dir.display());
+    run_node_suite(app, &tests).await;
+}
 
+/// Runs the named `tests/js` files with `node --test` against `app`, stops the app, and
+/// fails with Node's report when a Node test failed.
+async fn run_node_suite(app: support::TestApp, tests: &[String]) {
+    tokio::task::spawn_blocking(support::ensure_node_modules)
+        .await
+        .expect("the npm install task")
+        .unwrap_or_else(|err| panic!("{err}"));
     let child = Command::new("node")
         .arg("--test")
         .arg("--test-timeout=60000")
         .arg("--test-reporter=spec")
-        .args(&tests)
-        .current_dir(&dir)
+        .args(tests)
+        .current_dir(support::js_dir())
         .env("SB_LINSTA_URL", &app.linsta)
         .env("SB_QUICKCLINIC_URL", &app.quickclinic)
         .env("SB_NATIVE_URL", &app.native)

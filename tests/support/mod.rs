@@ -12,7 +12,7 @@ use std::sync::Once;
 
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
-use switchboard::app::config::{ListenerSettings, Settings, StoreKind};
+use switchboard::app::config::{ListenerSettings, Settings, StoreKind, StoreSettings};
 use switchboard::app::serve::{self, RunningServer};
 
 pub const JWT_SECRET: &str = "switchboard-black-box-secret";
@@ -69,10 +69,19 @@ fn init_test_log() {
 
 /// Starts the server as a deployment would run it, on the memory store and port 0.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_on(StoreSettings {
+        kind: StoreKind::Memory,
+        ..StoreSettings::default()
+    })
+    .await
+}
+
+/// Starts the server as a deployment would run it, on the given store and port 0.
+pub async fn spawn_app_on(store: StoreSettings) -> TestApp {
     init_test_log();
     let blobs = tempfile::tempdir().expect("a temporary blob directory");
     let mut settings = Settings::default();
-    settings.store.kind = StoreKind::Memory;
+    settings.store = store;
     settings.auth.jwt_secret = Some(JWT_SECRET.into());
     settings.auth.service_key = Some(SERVICE_KEY.into());
     settings.blobs.dir = blobs.path().to_path_buf();
