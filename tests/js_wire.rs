@@ -31,6 +31,26 @@ async fn the_real_socket_io_client_speaks_every_dialect() {
     run_node_suite(app, &tests).await;
 }
 
+/// The linsta family's suite on MongoDB, the database linsta runs on today.
+#[cfg(feature = "mongo")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linsta_on_mongodb() {
+    use support::mongo::{MongoServer, TestMongoDatabase};
+    use switchboard::app::config::{StoreKind, StoreSettings};
+
+    let Some((_, _, database)) = TestMongoDatabase::open(MongoServer::ReplicaSet).await else {
+        return;
+    };
+    let app = support::spawn_app_on(StoreSettings {
+        kind: StoreKind::Mongo,
+        mongo_uri: Some(database.uri.clone()),
+        mongo_database: Some(database.name.clone()),
+        ..StoreSettings::default()
+    })
+    .await;
+    run_node_suite(app, &["linsta.test.mjs".to_owned()]).await;
+}
+
 /// Runs the named `tests/js` files with `node --test` against `app`, stops the app, and
 /// fails with Node's report when a Node test failed.
 async fn run_node_suite(app: support::TestApp, tests: &[String]) {

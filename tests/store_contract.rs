@@ -13,6 +13,9 @@ mod calls;
 mod conversations;
 #[path = "store_contract/messages.rs"]
 mod messages;
+#[cfg(feature = "mongo")]
+#[path = "support/mongo.rs"]
+mod mongo_support;
 #[path = "store_contract/notifications.rs"]
 mod notifications;
 #[path = "support/real_servers.rs"]
@@ -126,4 +129,20 @@ store_contract_tests!(sqlite, async {
     .await
     .expect("a fresh SQLite database");
     Some(Fixture::keeping(stores, dir))
+});
+
+// Appends in transactions (a server that advertises a replica set).
+#[cfg(feature = "mongo")]
+store_contract_tests!(mongo, async {
+    let (stores, _, database) =
+        mongo_support::TestMongoDatabase::open(mongo_support::MongoServer::ReplicaSet).await?;
+    Some(Fixture::keeping(stores, database))
+});
+
+// Appends with ordered writes (a standalone server: no transactions).
+#[cfg(feature = "mongo")]
+store_contract_tests!(mongo_standalone, async {
+    let (stores, _, database) =
+        mongo_support::TestMongoDatabase::open(mongo_support::MongoServer::Standalone).await?;
+    Some(Fixture::keeping(stores, database))
 });

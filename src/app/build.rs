@@ -232,7 +232,7 @@ pub async fn open_stores(store: &StoreSettings) -> anyhow::Result<Stores> {
         #[cfg(not(feature = "postgres"))]
         StoreKind::Postgres => return Err(not_compiled_in(StoreKind::Postgres)),
         #[cfg(feature = "mongo")]
-        StoreKind::Mongo => return Err(not_available_yet(StoreKind::Mongo)),
+        StoreKind::Mongo => open_mongo(store).await?,
         #[cfg(not(feature = "mongo"))]
         StoreKind::Mongo => return Err(not_compiled_in(StoreKind::Mongo)),
     };
@@ -247,13 +247,48 @@ fn not_compiled_in(kind: StoreKind) -> anyhow::Error {
     )
 }
 
-#[cfg(any(feature = "postgres", feature = "mongo"))]
+#[cfg(feature = "postgres")]
 fn not_available_yet(kind: StoreKind) -> anyhow::Error {
     anyhow::anyhow!(
         "store '{}' is not available in this version yet (its adapter arrives in a later \
          release); use 'sqlite' or 'memory'",
         kind.as_str()
     )
+}
+
+/// Connects to MongoDB (`store.mongo_uri`, `store.mongo_database`), creating the indexes;
+/// appends use transactions when the deployment has them.
+#[cfg(feature = "mongo")]
+async fn open_mongo(store: &StoreSettings) -> anyhow::Result<Stores> {
+    use crate::adapters::outbound::mongo::{MongoSettings, MongoStores, MultiDocumentWrites};
+    let uri = store
+        .mongo_uri
+        .as_deref()
+        .context("store.kind is mongo but store.mongo_uri (MONGO_URI) is not set")?;
+    let shown = crate::app::config::mask_url(uri);
+    let settings = MongoSettings {
+        uri: uri.to_owned(),
+        database: store.mongo_database.clone(),
+        max_connections: store.max_connections,
+        timeout: store.connect_timeout(),
+        writes: MultiDocumentWrites::Detect,
+    };
+    let (stores, info) = MongoStores::connect(&settings)
+        .await
+        .with_context(|| format!("opening MongoDB at {shown}"))?;
+    tracing::info!(
+        uri = %shown,
+        database = %info.database,
+        transactions = info.transactions,
+        "store: mongo"
+    );
+    if !info.transactions {
+        tracing::warn!(
+            "MongoDB has no multi-document transactions (a standalone server): messages are \
+             appended with ordered writes that the next append repairs after a crash"
+        );
+    }
+    Ok(stores)
 }
 
 /// DATABASE_URL and MONGO_URI are often set for other programs; say so when they are set
@@ -376,15 +411,36 @@ mod tests {
                 ..StoreSettings::default()
             };
             let message = open_stores(&store).await.err().unwrap().to_string();
-            let expected = if cfg!(feature = "postgres") && kind == StoreKind::Postgres
-                || cfg!(feature = "mongo") && kind == StoreKind::Mongo
-            {
-                "not available in this version yet"
-            } else {
-                "needs the Cargo feature"
+            let expected = match kind {
+                StoreKind::Postgres if cfg!(feature = "postgres") => {
+                    "not available in this version yet"
+                }
+                StoreKind::Mongo if cfg!(feature = "mongo") => "mongo_uri",
+                _ => "needs the Cargo feature",
             };
             assert!(message.contains(expected), "{message}");
             assert!(message.contains(kind.as_str()), "{message}");
         }
+    }
+
+    #[cfg(feature = "mongo")]
+    #[tokio::test]
+    async fn an_unreachable_mongodb_is_an_error_after_the_timeout() {
+        let store = StoreSettings {
+            kind: StoreKind::Mongo,
+            // Port 1: nothing listens there, so the connection is refused at once.
+            mongo_uri: Some("mongodb://app:s3cret@127.0.0.1:1/chat?directConnection=true".into()),
+            connect_timeout_secs: 1,
+            ..StoreSettings::default()
+        };
+        let started = std::time::Instant::now();
+        let message = format!("{:#}", open_stores(&store).await.err().unwrap());
+        // Generous: the point is that it gives up instead of hanging.
+        assert!(started.elapsed() < Duration::from_secs(30), "{message}");
+        assert!(
+            message.contains("opening MongoDB at mongodb://app:***@127.0.0.1:1"),
+            "{message}"
+        );
+        assert!(!message.contains("s3cret"), "{message}");
     }
 }

@@ -7,6 +7,8 @@
 
 mod load;
 mod mask;
+
+pub(crate) use mask::mask_url;
 mod validate;
 
 use std::path::PathBuf;
@@ -88,6 +90,8 @@ pub struct StoreSettings {
     pub sqlite_path: PathBuf,
     pub postgres_url: Option<String>,
     pub mongo_uri: Option<String>,
+    /// The MongoDB database; unset takes the one `mongo_uri` names, else "switchboard".
+    pub mongo_database: Option<String>,
     pub max_connections: u32,
     pub connect_timeout_secs: u64,
 }
@@ -99,6 +103,7 @@ impl Default for StoreSettings {
             sqlite_path: PathBuf::from("data/switchboard.db"),
             postgres_url: None,
             mongo_uri: None,
+            mongo_database: None,
             max_connections: 10,
             connect_timeout_secs: 5,
         }

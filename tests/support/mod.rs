@@ -5,6 +5,10 @@
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
 
+#[cfg(feature = "mongo")]
+pub mod mongo;
+pub mod real_servers;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -80,8 +84,10 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_on(store: StoreSettings) -> TestApp {
     init_test_log();
     let blobs = tempfile::tempdir().expect("a temporary blob directory");
-    let mut settings = Settings::default();
-    settings.store = store;
+    let mut settings = Settings {
+        store,
+        ..Settings::default()
+    };
     settings.auth.jwt_secret = Some(JWT_SECRET.into());
     settings.auth.service_key = Some(SERVICE_KEY.into());
     settings.blobs.dir = blobs.path().to_path_buf();

@@ -4,5 +4,7 @@ pub mod inprocess;
 pub mod jwt;
 pub mod local;
 pub mod memory;
+#[cfg(feature = "mongo")]
+pub mod mongo;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;

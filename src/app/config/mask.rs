@@ -63,6 +63,7 @@ impl fmt::Debug for StoreSettings {
             .field("sqlite_path", &shown.sqlite_path)
             .field("postgres_url", &shown.postgres_url)
             .field("mongo_uri", &shown.mongo_uri)
+            .field("mongo_database", &shown.mongo_database)
             .field("max_connections", &shown.max_connections)
             .field("connect_timeout_secs", &shown.connect_timeout_secs)
             .finish()
