@@ -265,7 +265,7 @@ async fn open_mongo(store: &StoreSettings) -> anyhow::Result<Stores> {
         .mongo_uri
         .as_deref()
         .context("store.kind is mongo but store.mongo_uri (MONGO_URI) is not set")?;
-    let shown = crate::app::config::mask_url(uri);
+    let shown = crate::app::config::mask::mask_url(uri);
     let settings = MongoSettings {
         uri: uri.to_owned(),
         database: store.mongo_database.clone(),

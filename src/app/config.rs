@@ -6,9 +6,7 @@
 //! deployment settings. See `config/default.toml` for every key with its meaning.
 
 mod load;
-mod mask;
-
-pub(crate) use mask::mask_url;
+pub(crate) mod mask;
 mod validate;
 
 use std::path::PathBuf;
