@@ -258,7 +258,16 @@ fn to_messages(docs: Vec<MessageDoc>) -> Result<Vec<Message>, StoreError> {
 #[async_trait]
 impl MessageStore for MongoMessageStore {
     async fn append(&self, message: &NewMessage) -> Result<Appended, StoreError> {
-        let _turn = self.turns.wait(&message.conversation_id).await;
+        // Bounded, so that appends queued behind others during an outage fail in time too.
+        let _turn =
+            tokio::time::timeout(self.retry_budget, self.turns.wait(&message.conversation_id))
+                .await
+                .map_err(|_| {
+                    StoreError::Unavailable(format!(
+                        "appending to conversation {}: waited {:?} behind earlier appends",
+                        message.conversation_id, self.retry_budget
+                    ))
+                })?;
         let mut session = match &self.transactions {
             Some(client) => Some(client.start_session().await.map_err(store_error)?),
             None => None,
