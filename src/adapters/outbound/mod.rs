@@ -4,5 +4,7 @@ pub mod inprocess;
 pub mod jwt;
 pub mod local;
 pub mod memory;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
