@@ -15,6 +15,9 @@ mod conversations;
 mod messages;
 #[path = "store_contract/notifications.rs"]
 mod notifications;
+#[cfg(feature = "postgres")]
+#[path = "support/postgres.rs"]
+mod postgres_db;
 #[path = "support/real_servers.rs"]
 mod real_servers;
 #[path = "store_contract/support.rs"]
@@ -126,4 +129,22 @@ store_contract_tests!(sqlite, async {
     .await
     .expect("a fresh SQLite database");
     Some(Fixture::keeping(stores, dir))
+});
+
+#[cfg(feature = "postgres")]
+store_contract_tests!(postgres, async {
+    use switchboard::adapters::outbound::postgres::PgStores;
+    // A fresh database per check, dropped with the fixture.
+    let database = match crate::postgres_db::TestDatabase::create("sb_contract").await {
+        Ok(database) => database,
+        Err(err) => {
+            let server = PgStores::describe(&crate::postgres_db::server_url());
+            crate::real_servers::unreachable(&format!("PostgreSQL at {server}"), err);
+            return None;
+        }
+    };
+    let stores = PgStores::connect(&database.url, 8, std::time::Duration::from_secs(10))
+        .await
+        .expect("the PostgreSQL stores open on a fresh database");
+    Some(Fixture::keeping(stores, database))
 });

@@ -1,9 +1,14 @@
 //! What the black-box test binaries share (`js_wire`, `features`): the whole server started
 //! in-process on ephemeral ports with the linsta, quickclinic and native listeners on the
-//! memory store, the test secrets, HS256 tokens, and the Node.js setup of `tests/js`.
+//! memory store (or a chosen one), the test secrets, HS256 tokens, the Node.js setup of
+//! `tests/js`, and real database servers (`real_servers`, `postgres`).
 
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
+pub mod real_servers;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -80,8 +85,10 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_on(store: StoreSettings) -> TestApp {
     init_test_log();
     let blobs = tempfile::tempdir().expect("a temporary blob directory");
-    let mut settings = Settings::default();
-    settings.store = store;
+    let mut settings = Settings {
+        store,
+        ..Settings::default()
+    };
     settings.auth.jwt_secret = Some(JWT_SECRET.into());
     settings.auth.service_key = Some(SERVICE_KEY.into());
     settings.blobs.dir = blobs.path().to_path_buf();
