@@ -42,11 +42,11 @@ fn assemble(rows: Vec<JoinedRow>) -> Result<Vec<Conversation>, StoreError> {
         participant,
     } in rows
     {
+        let same_conversation =
+            matches!(&current, Some((open, _)) if open.id == participant.conversation_id);
         let participant = participant.into_domain()?;
         match &mut current {
-            Some((open, participants)) if open.id == conversation.id => {
-                participants.push(participant);
-            }
+            Some((_, participants)) if same_conversation => participants.push(participant),
             _ => {
                 if let Some((done, participants)) = current.take() {
                     conversations.push(done.into_domain(participants)?);

@@ -40,6 +40,15 @@ impl PgMessageStore {
     }
 }
 
+/// `skip` as a bigint for the page statement. Past the end of every conversation any skip
+/// gives the same empty page, so clamping it to where `last_seq - skip - limit` cannot
+/// overflow changes no answer.
+fn skip_to_db(skip: u64) -> i64 {
+    i64::try_from(skip)
+        .unwrap_or(i64::MAX)
+        .min(i64::MAX - i64::from(u32::MAX))
+}
+
 fn to_messages(rows: Vec<MessageRow>) -> Result<Vec<Message>, StoreError> {
     rows.into_iter().map(MessageRow::into_domain).collect()
 }
@@ -139,17 +148,18 @@ impl MessageStore for PgMessageStore {
         conversation: &ConversationId,
         page: Page,
     ) -> Result<Vec<Message>, StoreError> {
-        // Seqs are 1..=last_seq with no gap, so "skip the newest N" is "seq <= last_seq - N":
-        // the page starts at its place in the (conversation_id, seq) index instead of walking
-        // past N rows as OFFSET would. Both reads are of one snapshot.
+        // Seqs are 1..=last_seq with no gap, so the page (skip the newest `skip`, take
+        // `limit`) is exactly the seqs in (last_seq - skip - limit, last_seq - skip]: one
+        // range of the (conversation_id, seq) index, however deep the page, instead of
+        // walking past `skip` rows as OFFSET would. One statement, so one snapshot.
         let rows: Vec<MessageRow> = sqlx::query_as(
-            "SELECT * FROM messages WHERE conversation_id = $1 \
-             AND seq <= (SELECT last_seq FROM conversations WHERE id = $1) - $3 \
-             ORDER BY seq DESC LIMIT $2",
+            "SELECT m.* FROM conversations c JOIN messages m ON m.conversation_id = c.id \
+             AND m.seq > c.last_seq - $3 - $2 AND m.seq <= c.last_seq - $3 \
+             WHERE c.id = $1 ORDER BY m.seq DESC LIMIT $2",
         )
         .bind(conversation.as_str())
         .bind(i64::from(page.limit))
-        .bind(i64::try_from(page.skip).unwrap_or(i64::MAX))
+        .bind(skip_to_db(page.skip))
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
