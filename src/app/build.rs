@@ -236,7 +236,7 @@ pub async fn open_stores(store: &StoreSettings) -> anyhow::Result<Stores> {
             let server = PgStores::describe(url);
             let stores = PgStores::connect(url, store.max_connections, store.connect_timeout())
                 .await
-                .with_context(|| format!("opening the PostgreSQL store at {server}"))?;
+                .context("opening the PostgreSQL store")?;
             tracing::info!(server, "store: postgres");
             stores
         }

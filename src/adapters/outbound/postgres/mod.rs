@@ -56,7 +56,8 @@ impl PgStores {
         max_connections: u32,
         connect_timeout: Duration,
     ) -> Result<Stores, StoreError> {
-        let options = parse(url)?;
+        // The migrator's "already exists, skipping" notices would be logged at every start.
+        let options = parse(url)?.options([("client_min_messages", "warning")]);
         let server = describe_options(&options);
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
