@@ -1,5 +1,6 @@
 //! The `switchboard` binary: loads the settings, starts logging, builds the app and runs its
-//! listeners until SIGINT or SIGTERM; `check-config` shows what a start would use.
+//! listeners until SIGINT or SIGTERM; `check-config` shows what a start would use, `migrate`
+//! brings the store's schema up to date.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -7,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use switchboard::app::build::build;
+use switchboard::app::build::{build, migrate};
 use switchboard::app::config::{LogSettings, Settings};
 use switchboard::app::serve;
 use tracing_subscriber::EnvFilter;
@@ -29,6 +30,9 @@ enum Command {
     /// Print the effective settings with secrets masked, then every problem found;
     /// exits non-zero when there is one.
     CheckConfig,
+    /// Apply the configured store's pending schema migrations, then exit (the server also
+    /// applies them at start).
+    Migrate,
 }
 
 #[tokio::main]
@@ -37,18 +41,9 @@ async fn main() -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::CheckConfig => check_config(cli.config.as_deref()),
         Command::Serve => {
-            // Until logging is up, problems can only go to stderr; after that, to the log.
-            let settings = match load_valid(cli.config.as_deref()) {
-                Ok(settings) => settings,
-                Err(err) => {
-                    eprintln!("error: {err:#}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            if let Err(err) = init_tracing(&settings.log) {
-                eprintln!("error: {err:#}");
+            let Some(settings) = start(cli.config.as_deref()) else {
                 return ExitCode::FAILURE;
-            }
+            };
             match serve(&settings).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => {
@@ -56,6 +51,37 @@ async fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+        Command::Migrate => {
+            let Some(settings) = start(cli.config.as_deref()) else {
+                return ExitCode::FAILURE;
+            };
+            match migrate(&settings.store).await {
+                Ok(done) => {
+                    println!("{done}");
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    tracing::error!("{err:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+/// Loads valid settings and starts logging; `None` after saying why on stderr. Until logging
+/// is up, problems can only go to stderr; after that, to the log.
+fn start(path: Option<&Path>) -> Option<Settings> {
+    let started = load_valid(path).and_then(|settings| {
+        init_tracing(&settings.log)?;
+        Ok(settings)
+    });
+    match started {
+        Ok(settings) => Some(settings),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            None
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Wire compatibility with the real socket.io-client: starts the server in-process (memory
 //! store, the linsta, quickclinic and native listeners on ephemeral ports) and runs the
-//! Node.js suite in `tests/js` (`node --test`) against it. Node's report is printed, and a
-//! failing Node test fails this test with that report.
+//! Node.js suite in `tests/js` (`node --test`) against it; and the quickclinic suite once more
+//! on the PostgreSQL store. Node's report is printed, and a failing Node test fails this test
+//! with that report.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -49,6 +50,34 @@ async fn linsta_on_mongodb() {
     })
     .await;
     run_node_suite(app, &["linsta.test.mjs".to_owned()]).await;
+}
+
+/// The quickclinic flow end to end on the PostgreSQL store: the server started as a
+/// deployment with `store.kind = "postgres"` would be, on a fresh database, and the
+/// quickclinic suite run against it through the real socket.io-client.
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quickclinic_on_postgres() {
+    use switchboard::app::config::{StoreKind, StoreSettings};
+    let database = match support::postgres::TestDatabase::create("sb_wire").await {
+        Ok(database) => database,
+        Err(err) => {
+            let server = switchboard::adapters::outbound::postgres::PgStores::describe(
+                &support::postgres::server_url(),
+            );
+            support::real_servers::unreachable(&format!("PostgreSQL at {server}"), err);
+            return;
+        }
+    };
+    let app = support::spawn_app_on(StoreSettings {
+        kind: StoreKind::Postgres,
+        postgres_url: Some(database.url.clone()),
+        ..StoreSettings::default()
+    })
+    .await;
+    run_node_suite(app, &["quickclinic.test.mjs".to_owned()]).await;
+    // The server is stopped by now; only then does the database go.
+    drop(database);
 }
 
 /// Runs the named `tests/js` files with `node --test` against `app`, stops the app, and

@@ -18,6 +18,9 @@ mod messages;
 mod mongo_support;
 #[path = "store_contract/notifications.rs"]
 mod notifications;
+#[cfg(feature = "postgres")]
+#[path = "support/postgres.rs"]
+mod postgres_db;
 #[path = "support/real_servers.rs"]
 mod real_servers;
 #[path = "store_contract/support.rs"]
@@ -144,5 +147,23 @@ store_contract_tests!(mongo, async {
 store_contract_tests!(mongo_standalone, async {
     let (stores, _, database) =
         mongo_support::TestMongoDatabase::open(mongo_support::MongoServer::Standalone).await?;
+    Some(Fixture::keeping(stores, database))
+});
+
+#[cfg(feature = "postgres")]
+store_contract_tests!(postgres, async {
+    use switchboard::adapters::outbound::postgres::PgStores;
+    // A fresh database per check, dropped with the fixture.
+    let database = match crate::postgres_db::TestDatabase::create("sb_contract").await {
+        Ok(database) => database,
+        Err(err) => {
+            let server = PgStores::describe(&crate::postgres_db::server_url());
+            crate::real_servers::unreachable(&format!("PostgreSQL at {server}"), err);
+            return None;
+        }
+    };
+    let stores = PgStores::connect(&database.url, 8, std::time::Duration::from_secs(10))
+        .await
+        .expect("the PostgreSQL stores open on a fresh database");
     Some(Fixture::keeping(stores, database))
 });

@@ -228,7 +228,18 @@ pub async fn open_stores(store: &StoreSettings) -> anyhow::Result<Stores> {
         #[cfg(not(feature = "sqlite"))]
         StoreKind::Sqlite => return Err(not_compiled_in(StoreKind::Sqlite)),
         #[cfg(feature = "postgres")]
-        StoreKind::Postgres => return Err(not_available_yet(StoreKind::Postgres)),
+        StoreKind::Postgres => {
+            use crate::adapters::outbound::postgres::PgStores;
+            let url = store.postgres_url.as_deref().context(
+                "store.kind is postgres but store.postgres_url (DATABASE_URL) is not set",
+            )?;
+            let server = PgStores::describe(url);
+            let stores = PgStores::connect(url, store.max_connections, store.connect_timeout())
+                .await
+                .context("opening the PostgreSQL store")?;
+            tracing::info!(server, "store: postgres");
+            stores
+        }
         #[cfg(not(feature = "postgres"))]
         StoreKind::Postgres => return Err(not_compiled_in(StoreKind::Postgres)),
         #[cfg(feature = "mongo")]
@@ -239,20 +250,29 @@ pub async fn open_stores(store: &StoreSettings) -> anyhow::Result<Stores> {
     Ok(stores)
 }
 
+/// Brings the configured store's schema up to date, then closes the store: what
+/// `switchboard migrate` does. Opening a store applies its pending migrations (the server does
+/// the same at start), so this opens it without serving. Returns what was done, for the
+/// operator.
+///
+/// # Errors
+/// When the store cannot be opened or a migration fails.
+pub async fn migrate(store: &StoreSettings) -> anyhow::Result<String> {
+    if store.kind == StoreKind::Memory {
+        return Ok("store 'memory' keeps nothing on disk: there is nothing to migrate".into());
+    }
+    open_stores(store).await?;
+    Ok(format!(
+        "store '{}': the schema is up to date",
+        store.kind.as_str()
+    ))
+}
+
 #[cfg(not(all(feature = "sqlite", feature = "postgres", feature = "mongo")))]
 fn not_compiled_in(kind: StoreKind) -> anyhow::Error {
     let name = kind.as_str();
     anyhow::anyhow!(
         "store '{name}' needs the Cargo feature `{name}`; rebuild with --features {name}"
-    )
-}
-
-#[cfg(feature = "postgres")]
-fn not_available_yet(kind: StoreKind) -> anyhow::Error {
-    anyhow::anyhow!(
-        "store '{}' is not available in this version yet (its adapter arrives in a later \
-         release); use 'sqlite' or 'memory'",
-        kind.as_str()
     )
 }
 
@@ -404,6 +424,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn migrate_has_nothing_to_do_for_memory() {
+        let store = StoreSettings {
+            kind: StoreKind::Memory,
+            ..StoreSettings::default()
+        };
+        let said = migrate(&store).await.unwrap();
+        assert!(said.contains("nothing to migrate"), "{said}");
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[tokio::test]
+    async fn migrate_creates_the_sqlite_schema() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = StoreSettings {
+            sqlite_path: tmp.path().join("chat.db"),
+            ..StoreSettings::default()
+        };
+        let said = migrate(&store).await.unwrap();
+        assert!(said.contains("'sqlite'"), "{said}");
+        // The schema is there: the stores open on it and work.
+        let stores = open_stores(&store).await.unwrap();
+        let id = crate::domain::UserId::parse("u1").unwrap();
+        assert_eq!(stores.users.get(&id).await.unwrap(), None);
+    }
+
+    #[tokio::test]
     async fn server_stores_explain_why_they_cannot_start() {
         for kind in [StoreKind::Postgres, StoreKind::Mongo] {
             let store = StoreSettings {
@@ -413,7 +459,7 @@ mod tests {
             let message = open_stores(&store).await.err().unwrap().to_string();
             let expected = match kind {
                 StoreKind::Postgres if cfg!(feature = "postgres") => {
-                    "not available in this version yet"
+                    "store.postgres_url (DATABASE_URL) is not set"
                 }
                 StoreKind::Mongo if cfg!(feature = "mongo") => "mongo_uri",
                 _ => "needs the Cargo feature",
@@ -441,6 +487,29 @@ mod tests {
             message.contains("opening MongoDB at mongodb://app:***@127.0.0.1:1"),
             "{message}"
         );
+        assert!(!message.contains("s3cret"), "{message}");
+    }
+
+    #[cfg(feature = "postgres")]
+    #[tokio::test]
+    async fn an_unreachable_postgres_is_an_error_after_the_connect_timeout() {
+        // Nothing listens on port 1: every attempt is refused, and the pool gives up when
+        // store.connect_timeout_secs has passed.
+        let store = StoreSettings {
+            kind: StoreKind::Postgres,
+            postgres_url: Some("postgres://ann:s3cret@127.0.0.1:1/chat".into()),
+            connect_timeout_secs: 1,
+            ..StoreSettings::default()
+        };
+        // Only a guard against hanging, far above the configured timeout.
+        let err = tokio::time::timeout(Duration::from_secs(60), open_stores(&store))
+            .await
+            .expect("open_stores gives up by itself")
+            .err()
+            .unwrap();
+        let message = format!("{err:#}");
+        assert!(message.contains("127.0.0.1:1/chat"), "{message}");
+        assert!(message.contains("within 1s"), "{message}");
         assert!(!message.contains("s3cret"), "{message}");
     }
 }

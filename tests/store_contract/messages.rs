@@ -229,6 +229,7 @@ pub async fn page_selects_newest_and_returns_oldest_first(stores: &Stores) {
     );
     assert_eq!(seqs(&page(Page::new(5, 8)).await.unwrap()), [1, 2]);
     assert!(page(Page::new(5, 10)).await.unwrap().is_empty());
+    assert!(page(Page::new(5, u64::MAX)).await.unwrap().is_empty());
     assert_eq!(page(Page::new(50, 0)).await.unwrap().len(), 10);
     assert!(
         stores

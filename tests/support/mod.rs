@@ -1,12 +1,15 @@
 //! What the black-box test binaries share (`js_wire`, `features`): the whole server started
 //! in-process on ephemeral ports with the linsta, quickclinic and native listeners on the
-//! memory store, the test secrets, HS256 tokens, and the Node.js setup of `tests/js`.
+//! memory store (or a chosen one), the test secrets, HS256 tokens, the Node.js setup of
+//! `tests/js`, and real database servers (`real_servers`, `postgres`).
 
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
 
 #[cfg(feature = "mongo")]
 pub mod mongo;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod real_servers;
 
 use std::net::SocketAddr;

@@ -6,5 +6,9 @@ pub mod local;
 pub mod memory;
 #[cfg(feature = "mongo")]
 pub mod mongo;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;

@@ -7,7 +7,7 @@ use mongodb::bson::{Bson, DateTime, Document, doc};
 
 use super::documents::ConversationDoc;
 use super::errors::{is_duplicate_key, store_error};
-use super::values::{corrupt, date, id_to_bson, parse_id, seq_to_bson};
+use super::values::{corrupt, date, id_to_bson, parse_id, seq_to_bson, skip_of};
 use super::{Collections, collect};
 use crate::domain::{Conversation, ConversationId, MarkKind, ReadMark, Seq, UserId};
 use crate::ports::{ConversationStore, Page, StoreError};
@@ -136,7 +136,7 @@ impl ConversationStore for MongoConversationStore {
                     "watermarks": { "$elemMatch": { "userId": &me, "hidden": false } },
                 })
                 .sort(doc! { "updatedAt": -1, "_id": -1 })
-                .skip(page.skip)
+                .skip(skip_of(page))
                 .limit(i64::from(page.limit))
                 .await,
         )

@@ -28,7 +28,7 @@ use serde::Deserialize;
 use super::conversations::marks_update;
 use super::documents::MessageDoc;
 use super::errors::{is_duplicate_key, is_worth_retrying, store_error};
-use super::values::{date, id_to_bson, seq_from_bson, seq_to_bson};
+use super::values::{date, id_to_bson, seq_from_bson, seq_to_bson, skip_of};
 use super::{Collections, collect};
 use crate::domain::{ConversationId, MarkKind, Message, MessageId, NewMessage, Seq};
 use crate::ports::{Appended, MessageStore, Page, StoreError};
@@ -360,7 +360,7 @@ impl MessageStore for MongoMessageStore {
                 .messages
                 .find(doc! { "conversationId": id_to_bson(conversation.as_str()) })
                 .sort(doc! { "seq": -1 })
-                .skip(page.skip)
+                .skip(skip_of(page))
                 .limit(i64::from(page.limit))
                 .await,
         )

@@ -9,7 +9,7 @@ use mongodb::bson::{Document, doc};
 
 use super::documents::NotificationDoc;
 use super::errors::store_error;
-use super::values::{date, id_to_bson, ids_to_bson};
+use super::values::{date, id_to_bson, ids_to_bson, skip_of};
 use super::{Collections, collect};
 use crate::domain::{Notification, NotificationId, Timestamp, UserId};
 use crate::ports::{NotificationStore, Page, StoreError};
@@ -164,7 +164,7 @@ impl NotificationStore for MongoNotificationStore {
                 .notifications
                 .find(doc! { "userId": id_to_bson(user.as_str()) })
                 .sort(doc! { "createdAt": -1, "_id": -1 })
-                .skip(page.skip)
+                .skip(skip_of(page))
                 .limit(i64::from(page.limit))
                 .await,
         )

@@ -9,7 +9,7 @@ use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{Bson, DateTime, Document};
 
 use crate::domain::{ConversationContext, DataValue, Seq, Timestamp};
-use crate::ports::StoreError;
+use crate::ports::{Page, StoreError};
 
 pub(super) fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {detail}"))
@@ -66,6 +66,12 @@ pub(super) fn seq_from_bson(raw: i64) -> Result<Seq, StoreError> {
     u64::try_from(raw)
         .map(Seq)
         .map_err(|_| corrupt("negative seq", raw))
+}
+
+/// How many documents a page skips, as the server takes it: a signed 64-bit count. Skipping
+/// more than `i64::MAX` documents is skipping them all.
+pub(super) fn skip_of(page: Page) -> u64 {
+    page.skip.min(i64::MAX.unsigned_abs())
 }
 
 /// Context values are ids of other things (an order, a gig), so they are stored like ids.

@@ -23,6 +23,7 @@ impl SqliteCallSessionStore {
 impl CallSessionStore for SqliteCallSessionStore {
     async fn start(&self, s: &CallSession) -> Result<(), StoreError> {
         let (state, accepted_at) = call_state_to_db(s.state);
+        let accepted_at = accepted_at.map(Timestamp::as_millis);
         // One transaction: if a party turns out busy, the session row goes too.
         let mut tx = begin_write(&self.pool).await?;
         sqlx::query(
@@ -80,6 +81,7 @@ impl CallSessionStore for SqliteCallSessionStore {
     async fn update(&self, s: &CallSession) -> Result<(), StoreError> {
         // Only the state changes during a call; the parties stay who they were at start.
         let (state, accepted_at) = call_state_to_db(s.state);
+        let accepted_at = accepted_at.map(Timestamp::as_millis);
         let updated =
             sqlx::query("UPDATE call_sessions SET state = ?2, accepted_at = ?3 WHERE id = ?1")
                 .bind(s.id.as_str())

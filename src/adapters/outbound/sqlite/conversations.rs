@@ -7,8 +7,10 @@ use async_trait::async_trait;
 use sqlx::{SqliteConnection, SqlitePool};
 
 use super::begin_write;
-use super::json::{context_to_json, json_list};
-use super::rows::{ConversationRow, ParticipantRow, db_error, seq_to_db};
+use super::rows::{
+    ConversationRow, ParticipantRow, count_from_db, db_error, json_list, seq_to_db, user_ids,
+};
+use crate::adapters::outbound::sql::json::context_to_json;
 use crate::domain::{
     Conversation, ConversationId, MarkKind, ParticipantState, ReadMark, Seq, UserId,
 };
@@ -99,7 +101,7 @@ async fn insert(
     )
     .bind(c.id.as_str())
     .bind(key)
-    .bind(context_to_json(&c.context))
+    .bind(context_to_json(&c.context).to_string())
     .bind(c.created_at.as_millis())
     .bind(c.updated_at.as_millis())
     .bind(seq_to_db(c.last_seq))
@@ -277,7 +279,7 @@ impl ConversationStore for SqliteConversationStore {
         .fetch_one(&self.pool)
         .await
         .map_err(db_error)?;
-        u64::try_from(total).map_err(|_| StoreError::Corrupt(format!("negative unread {total}")))
+        count_from_db(total)
     }
 
     async fn contacts_of(&self, user: &UserId) -> Result<Vec<UserId>, StoreError> {
@@ -290,10 +292,6 @@ impl ConversationStore for SqliteConversationStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
-        ids.into_iter()
-            .map(|id| {
-                UserId::parse(id).map_err(|e| StoreError::Corrupt(format!("contact id: {e}")))
-            })
-            .collect()
+        user_ids(ids)
     }
 }

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use sqlx::{SqliteConnection, SqlitePool};
 
 use super::begin_write;
-use super::json::attachments_to_json;
 use super::rows::{MessageRow, db_error, seq_from_db, seq_to_db};
+use crate::adapters::outbound::sql::json::attachments_to_json;
 use crate::domain::{ConversationId, Message, MessageId, NewMessage, Seq};
 use crate::ports::{Appended, MessageStore, Page, StoreError};
 
@@ -78,7 +78,7 @@ async fn insert_message(conn: &mut SqliteConnection, m: &Message) -> Result<(), 
     .bind(m.sender.as_str())
     .bind(m.body.kind.as_str())
     .bind(m.body.text.as_str())
-    .bind(attachments_to_json(&m.body.attachments))
+    .bind(attachments_to_json(&m.body.attachments).to_string())
     .bind(call.map(|c| c.call_type.as_str()))
     .bind(call.map(|c| i64::from(c.duration_secs)))
     .bind(call.map(|c| c.status.as_str()))

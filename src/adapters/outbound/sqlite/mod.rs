@@ -8,7 +8,6 @@
 
 mod calls;
 mod conversations;
-mod json;
 mod messages;
 mod notifications;
 mod rows;

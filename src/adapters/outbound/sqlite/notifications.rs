@@ -5,8 +5,8 @@
 use async_trait::async_trait;
 use sqlx::SqlitePool;
 
-use super::json::{data_to_text, json_list};
-use super::rows::{NotificationRow, db_error};
+use super::rows::{NotificationRow, count_from_db, db_error, json_list, notification_ids};
+use crate::adapters::outbound::sql::json::data_to_json;
 use crate::domain::{Notification, NotificationId, Timestamp, UserId};
 use crate::ports::{NotificationStore, Page, StoreError};
 
@@ -18,10 +18,6 @@ impl SqliteNotificationStore {
     pub(super) fn new(pool: SqlitePool) -> Self {
         Self { pool }
     }
-}
-
-fn count(n: i64) -> Result<u64, StoreError> {
-    u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("negative count {n}")))
 }
 
 #[async_trait]
@@ -38,7 +34,7 @@ impl NotificationStore for SqliteNotificationStore {
         .bind(n.title.as_deref())
         .bind(n.message.as_str())
         .bind(n.reference_id.as_deref())
-        .bind(data_to_text(&n.data))
+        .bind(data_to_json(&n.data).to_string())
         .bind(n.created_at.as_millis())
         .bind(n.delivered_at.map(|t| t.as_millis()))
         .bind(n.read_at.map(|t| t.as_millis()))
@@ -76,13 +72,7 @@ impl NotificationStore for SqliteNotificationStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
-        newly
-            .into_iter()
-            .map(|id| {
-                NotificationId::parse(id)
-                    .map_err(|e| StoreError::Corrupt(format!("notification id: {e}")))
-            })
-            .collect()
+        notification_ids(newly)
     }
 
     async fn take_pending(
@@ -153,7 +143,7 @@ impl NotificationStore for SqliteNotificationStore {
         .fetch_one(&self.pool)
         .await
         .map_err(db_error)?;
-        count(unread)
+        count_from_db(unread)
     }
 
     async fn list_for(&self, user: &UserId, page: Page) -> Result<Vec<Notification>, StoreError> {

@@ -3,8 +3,7 @@
 use async_trait::async_trait;
 use sqlx::SqlitePool;
 
-use super::json::json_list;
-use super::rows::{UserRow, db_error};
+use super::rows::{UserRow, db_error, json_list};
 use crate::domain::{Timestamp, UserId, UserProfile};
 use crate::ports::{StoreError, UserDirectory};
 

@@ -1,0 +1,160 @@
+//! JSON encodings of the open-ended values (conversation context, message attachments,
+//! notification data), as `serde_json::Value`s. Each SQL store keeps them in its own kind of
+//! column (SQLite: JSON text, PostgreSQL: `jsonb`), and `JsonColumn` reads either back.
+//! Written values are built as `Value`s, so encoding cannot fail; reading what does not have
+//! the expected shape is `Corrupt`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::rows::corrupt;
+use crate::domain::{Attachment, ConversationContext, DataValue};
+use crate::ports::StoreError;
+
+/// A column that holds a JSON value, as the driver decodes it.
+pub trait JsonColumn {
+    /// The value; `what` names it in the `Corrupt` error when it does not parse.
+    fn into_json(self, what: &str) -> Result<Value, StoreError>;
+}
+
+/// SQLite keeps JSON as text.
+impl JsonColumn for String {
+    fn into_json(self, what: &str) -> Result<Value, StoreError> {
+        serde_json::from_str(&self).map_err(|e| corrupt(what, e))
+    }
+}
+
+/// PostgreSQL's `jsonb` arrives parsed.
+impl JsonColumn for Value {
+    fn into_json(self, _what: &str) -> Result<Value, StoreError> {
+        Ok(self)
+    }
+}
+
+pub fn context_to_json(context: &ConversationContext) -> Value {
+    let map = context
+        .iter()
+        .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
+        .collect();
+    Value::Object(map)
+}
+
+pub fn context_from_json(raw: impl JsonColumn) -> Result<ConversationContext, StoreError> {
+    const WHAT: &str = "conversation context";
+    let map: BTreeMap<String, String> =
+        serde_json::from_value(raw.into_json(WHAT)?).map_err(|e| corrupt(WHAT, e))?;
+    ConversationContext::new(map).map_err(|e| corrupt(WHAT, e))
+}
+
+#[derive(Deserialize)]
+struct AttachmentJson {
+    url: String,
+    kind: String,
+    name: String,
+    size: u64,
+}
+
+pub fn attachments_to_json(attachments: &[Attachment]) -> Value {
+    let items = attachments
+        .iter()
+        .map(|a| json!({ "url": a.url, "kind": a.kind, "name": a.name, "size": a.size }))
+        .collect();
+    Value::Array(items)
+}
+
+pub fn attachments_from_json(raw: impl JsonColumn) -> Result<Vec<Attachment>, StoreError> {
+    const WHAT: &str = "message attachments";
+    let rows: Vec<AttachmentJson> =
+        serde_json::from_value(raw.into_json(WHAT)?).map_err(|e| corrupt(WHAT, e))?;
+    Ok(rows
+        .into_iter()
+        .map(|a| Attachment {
+            url: a.url,
+            kind: a.kind,
+            name: a.name,
+            size: a.size,
+        })
+        .collect())
+}
+
+/// JSON has no NaN or infinity: such numbers are stored as `null`.
+pub fn data_to_json(value: &DataValue) -> Value {
+    match value {
+        DataValue::Null => Value::Null,
+        DataValue::Bool(b) => Value::Bool(*b),
+        DataValue::Number(n) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
+        DataValue::String(s) => Value::String(s.clone()),
+        DataValue::List(items) => Value::Array(items.iter().map(data_to_json).collect()),
+        DataValue::Map(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), data_to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+pub fn data_from_json(raw: impl JsonColumn) -> Result<DataValue, StoreError> {
+    Ok(data_from_value(raw.into_json("notification data")?))
+}
+
+fn data_from_value(value: Value) -> DataValue {
+    match value {
+        Value::Null => DataValue::Null,
+        Value::Bool(b) => DataValue::Bool(b),
+        // Every JSON number has an f64 reading (large integers round).
+        Value::Number(n) => n.as_f64().map_or(DataValue::Null, DataValue::Number),
+        Value::String(s) => DataValue::String(s),
+        Value::Array(items) => DataValue::List(items.into_iter().map(data_from_value).collect()),
+        Value::Object(map) => DataValue::Map(
+            map.into_iter()
+                .map(|(k, v)| (k, data_from_value(v)))
+                .collect(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_values_survive_json_text_and_values() {
+        let data = DataValue::Map(BTreeMap::from([
+            ("n".to_string(), DataValue::Number(1.5)),
+            ("b".to_string(), DataValue::Bool(true)),
+            ("z".to_string(), DataValue::Null),
+            (
+                "l".to_string(),
+                DataValue::List(vec![DataValue::String("x".into())]),
+            ),
+        ]));
+        assert_eq!(
+            data_from_json(data_to_json(&data).to_string()).unwrap(),
+            data
+        );
+        assert_eq!(data_from_json(data_to_json(&data)).unwrap(), data);
+    }
+
+    #[test]
+    fn numbers_json_cannot_hold_become_null() {
+        assert_eq!(data_to_json(&DataValue::Number(f64::NAN)), Value::Null);
+    }
+
+    #[test]
+    fn unreadable_json_is_corrupt() {
+        assert!(matches!(
+            data_from_json("{".to_string()),
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(matches!(
+            context_from_json(json!([1])),
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(matches!(
+            attachments_from_json(json!({ "url": "x" })),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+}
