@@ -280,7 +280,7 @@ fn not_compiled_in(kind: StoreKind) -> anyhow::Error {
 /// appends use transactions when the deployment has them.
 #[cfg(feature = "mongo")]
 async fn open_mongo(store: &StoreSettings) -> anyhow::Result<Stores> {
-    use crate::adapters::outbound::mongo::{MongoSettings, MongoStores, MultiDocumentWrites};
+    use crate::adapters::outbound::mongo::{MongoSettings, MongoStores};
     let uri = store
         .mongo_uri
         .as_deref()
@@ -291,7 +291,6 @@ async fn open_mongo(store: &StoreSettings) -> anyhow::Result<Stores> {
         database: store.mongo_database.clone(),
         max_connections: store.max_connections,
         timeout: store.connect_timeout(),
-        writes: MultiDocumentWrites::Detect,
     };
     let (stores, info) = MongoStores::connect(&settings)
         .await

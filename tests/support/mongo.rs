@@ -10,9 +10,7 @@
 
 use std::time::Duration;
 
-use switchboard::adapters::outbound::mongo::{
-    MongoSettings, MongoStores, MultiDocumentWrites, StoreInfo,
-};
+use switchboard::adapters::outbound::mongo::{MongoSettings, MongoStores, StoreInfo};
 use switchboard::ports::Stores;
 
 use super::real_servers::{env_or, unique_name, unreachable};
@@ -82,14 +80,13 @@ impl TestMongoDatabase {
         }
     }
 
-    /// What the adapter connects with: detection picks the write path, as in production.
+    /// What the adapter connects with; it detects the write path, as in production.
     pub fn settings(&self) -> MongoSettings {
         MongoSettings {
             uri: self.uri.clone(),
             database: Some(self.name.clone()),
             max_connections: 8,
             timeout: Duration::from_secs(5),
-            writes: MultiDocumentWrites::Detect,
         }
     }
 

@@ -4,10 +4,11 @@
 use async_trait::async_trait;
 use mongodb::bson::doc;
 
-use super::documents::{CallDoc, RINGING, call_state_fields};
+use super::documents::{CallDoc, call_state_fields};
 use super::errors::store_error;
 use super::values::{date, id_to_bson};
 use super::{Collections, collect};
+use crate::adapters::outbound::stored::RINGING;
 use crate::domain::{CallId, CallSession, Timestamp, UserId};
 use crate::ports::{CallSessionStore, StoreError};
 

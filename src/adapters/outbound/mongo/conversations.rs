@@ -7,8 +7,9 @@ use mongodb::bson::{Bson, DateTime, Document, doc};
 
 use super::documents::ConversationDoc;
 use super::errors::{is_duplicate_key, store_error};
-use super::values::{corrupt, date, id_to_bson, parse_id, seq_to_bson, skip_of};
+use super::values::{corrupt, date, id_to_bson, parse_id, skip_of};
 use super::{Collections, collect};
+use crate::adapters::outbound::stored::seq_to_db;
 use crate::domain::{Conversation, ConversationId, MarkKind, ReadMark, Seq, UserId};
 use crate::ports::{ConversationStore, Page, StoreError};
 
@@ -151,7 +152,7 @@ impl ConversationStore for MongoConversationStore {
         through: Seq,
     ) -> Result<(), StoreError> {
         let me = id_to_bson(user.as_str());
-        let through = seq_to_bson(through);
+        let through = seq_to_db(through);
         // Hidden now only if no message after `through` exists yet; a message that arrives
         // later clears the flag (see `messages.rs`). Each update is atomic on the document,
         // so a concurrent append cannot slip between the test and the write.
@@ -182,8 +183,7 @@ impl ConversationStore for MongoConversationStore {
 
     async fn save_mark(&self, mark: &ReadMark, kind: MarkKind) -> Result<bool, StoreError> {
         let me = id_to_bson(mark.user_id.as_str());
-        let (element, set, filters) =
-            marks_update(&me, seq_to_bson(mark.up_to), date(mark.at), kind);
+        let (element, set, filters) = marks_update(&me, seq_to_db(mark.up_to), date(mark.at), kind);
         let moved = self
             .collections
             .conversations

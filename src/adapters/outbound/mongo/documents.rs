@@ -19,13 +19,16 @@ use serde::{Deserialize, Serialize};
 
 use super::values::{
     context_from_bson, context_to_bson, corrupt, data_from_bson, data_to_bson, date, id_to_bson,
-    ids_to_bson, parse_id, seq_from_bson, seq_to_bson, timestamp,
+    ids_to_bson, parse_id, timestamp,
+};
+use crate::adapters::outbound::stored::{
+    call_info, call_state_from_db, call_state_to_db, call_type, client_key, message_kind,
+    seq_from_db, seq_to_db,
 };
 use crate::domain::{
-    Attachment, CallId, CallInfo, CallOutcome, CallSession, CallState, CallType, ClientKey,
-    Conversation, ConversationId, LastMessage, Message, MessageBody, MessageId, MessageKind,
-    Notification, NotificationId, ParticipantState, Role, Timestamp, UserId, UserProfile,
-    Watermark,
+    Attachment, CallId, CallSession, CallState, Conversation, ConversationId, LastMessage, Message,
+    MessageBody, MessageId, Notification, NotificationId, ParticipantState, Role, Timestamp,
+    UserId, UserProfile, Watermark,
 };
 use crate::ports::StoreError;
 
@@ -98,17 +101,17 @@ impl ConversationDoc {
                 sender: id_to_bson(m.sender.as_str()),
                 timestamp: date(m.at),
             }),
-            last_seq: seq_to_bson(c.last_seq),
+            last_seq: seq_to_db(c.last_seq),
             watermarks: c
                 .participants
                 .iter()
                 .map(|p| WatermarkDoc {
                     user_id: id_to_bson(p.user_id.as_str()),
-                    delivered_seq: seq_to_bson(p.delivered.seq),
+                    delivered_seq: seq_to_db(p.delivered.seq),
                     delivered_at: opt_date(p.delivered.at),
-                    read_seq: seq_to_bson(p.read.seq),
+                    read_seq: seq_to_db(p.read.seq),
                     read_at: opt_date(p.read.at),
-                    hidden_through_seq: p.hidden_through.map(seq_to_bson),
+                    hidden_through_seq: p.hidden_through.map(seq_to_db),
                     hidden: !c.is_visible_to(&p.user_id),
                 })
                 .collect(),
@@ -123,7 +126,7 @@ impl ConversationDoc {
         if self.watermarks.len() < 2 {
             return Err(corrupt("conversation without two participants", &id));
         }
-        let last_seq = seq_from_bson(self.last_seq)?;
+        let last_seq = seq_from_db(self.last_seq)?;
         let last_message = match self.last_message {
             Some(m) => Some(LastMessage {
                 seq: last_seq,
@@ -140,14 +143,14 @@ impl ConversationDoc {
                 Ok(ParticipantState {
                     user_id: parse_id!(UserId, w.user_id)?,
                     delivered: Watermark {
-                        seq: seq_from_bson(w.delivered_seq)?,
+                        seq: seq_from_db(w.delivered_seq)?,
                         at: opt_timestamp(w.delivered_at),
                     },
                     read: Watermark {
-                        seq: seq_from_bson(w.read_seq)?,
+                        seq: seq_from_db(w.read_seq)?,
                         at: opt_timestamp(w.read_at),
                     },
-                    hidden_through: w.hidden_through_seq.map(seq_from_bson).transpose()?,
+                    hidden_through: w.hidden_through_seq.map(seq_from_db).transpose()?,
                 })
             })
             .collect::<Result<_, StoreError>>()?;
@@ -211,7 +214,7 @@ impl MessageDoc {
         Self {
             id: id_to_bson(m.id.as_str()),
             conversation_id: id_to_bson(m.conversation_id.as_str()),
-            seq: seq_to_bson(m.seq),
+            seq: seq_to_db(m.seq),
             sender: id_to_bson(m.sender.as_str()),
             text: m.body.text.clone(),
             message_type: m.body.kind.as_str().to_owned(),
@@ -239,20 +242,10 @@ impl MessageDoc {
     }
 
     pub fn into_domain(self) -> Result<Message, StoreError> {
-        let kind = MessageKind::parse(&self.message_type)
-            .ok_or_else(|| corrupt("message type", &self.message_type))?;
+        let kind = message_kind(&self.message_type)?;
         let call = self
             .call_info
-            .map(|c| {
-                Ok::<_, StoreError>(CallInfo {
-                    call_type: CallType::parse(&c.call_type)
-                        .ok_or_else(|| corrupt("call type", &c.call_type))?,
-                    duration_secs: u32::try_from(c.duration)
-                        .map_err(|_| corrupt("call duration", c.duration))?,
-                    status: CallOutcome::parse(&c.status)
-                        .ok_or_else(|| corrupt("call status", &c.status))?,
-                })
-            })
+            .map(|c| call_info(&c.call_type, c.duration, &c.status))
             .transpose()?;
         let attachments = self
             .attachments
@@ -277,13 +270,10 @@ impl MessageDoc {
         Ok(Message {
             id: parse_id!(MessageId, self.id)?,
             conversation_id: parse_id!(ConversationId, self.conversation_id)?,
-            seq: seq_from_bson(self.seq)?,
+            seq: seq_from_db(self.seq)?,
             sender: parse_id!(UserId, self.sender)?,
             body,
-            client_key: self
-                .client_key
-                .map(|k| ClientKey::new(k).map_err(|e| corrupt("client key", e)))
-                .transpose()?,
+            client_key: client_key(self.client_key)?,
             created_at: timestamp(self.created_at),
             edited_at: opt_timestamp(self.edited_at),
         })
@@ -384,9 +374,6 @@ impl UserDoc {
     }
 }
 
-pub(super) const RINGING: &str = "ringing";
-pub(super) const ACTIVE: &str = "active";
-
 /// A live call. `parties` (caller and callee) has a unique index: a user already in a call
 /// cannot be a party of a second one, which is how "busy" holds across nodes.
 #[derive(Debug, Serialize, Deserialize)]
@@ -408,10 +395,8 @@ pub(super) struct CallDoc {
 
 /// A call state as its `state` and `acceptedAt` fields.
 pub(super) fn call_state_fields(state: CallState) -> (&'static str, Option<DateTime>) {
-    match state {
-        CallState::Ringing => (RINGING, None),
-        CallState::Active { accepted_at } => (ACTIVE, Some(date(accepted_at))),
-    }
+    let (name, accepted_at) = call_state_to_db(state);
+    (name, opt_date(accepted_at))
 }
 
 impl CallDoc {
@@ -435,20 +420,13 @@ impl CallDoc {
     }
 
     pub fn into_domain(self) -> Result<CallSession, StoreError> {
-        let state = match (self.state.as_str(), self.accepted_at) {
-            (RINGING, _) => CallState::Ringing,
-            (ACTIVE, Some(at)) => CallState::Active {
-                accepted_at: timestamp(at),
-            },
-            (other, _) => return Err(corrupt("call state", other)),
-        };
+        let state = call_state_from_db(&self.state, opt_timestamp(self.accepted_at))?;
         Ok(CallSession {
             id: parse_id!(CallId, self.id)?,
             conversation_id: parse_id!(ConversationId, self.conversation_id)?,
             caller: parse_id!(UserId, self.caller)?,
             callee: parse_id!(UserId, self.callee)?,
-            call_type: CallType::parse(&self.call_type)
-                .ok_or_else(|| corrupt("call type", &self.call_type))?,
+            call_type: call_type(&self.call_type)?,
             started_at: timestamp(self.started_at),
             state,
         })

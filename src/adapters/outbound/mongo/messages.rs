@@ -28,8 +28,9 @@ use serde::Deserialize;
 use super::conversations::marks_update;
 use super::documents::MessageDoc;
 use super::errors::{is_duplicate_key, is_worth_retrying, store_error};
-use super::values::{date, id_to_bson, seq_from_bson, seq_to_bson, skip_of};
+use super::values::{date, id_to_bson, skip_of};
 use super::{Collections, collect};
+use crate::adapters::outbound::stored::{seq_from_db, seq_to_db};
 use crate::domain::{ConversationId, MarkKind, Message, MessageId, NewMessage, Seq};
 use crate::ports::{Appended, MessageStore, Page, StoreError};
 
@@ -141,7 +142,7 @@ async fn try_append(
     let Some(LastSeq { last_seq }) = last else {
         return Ok(Attempt::NoConversation);
     };
-    let seq = seq_from_bson(last_seq)
+    let seq = seq_from_db(last_seq)
         .map_err(|e| Error::custom(e.to_string()))?
         .next();
     let stored = message.clone().stored_as(seq);
@@ -166,7 +167,7 @@ async fn apply_to_conversation(
 ) -> Result<(), Error> {
     let conversation_id = id_to_bson(m.conversation_id.as_str());
     let sender = id_to_bson(m.sender.as_str());
-    let seq = seq_to_bson(m.seq);
+    let seq = seq_to_db(m.seq);
     let at = date(m.created_at);
     // Times before seqs in each element: see `marks_update`.
     let summary = in_session!(
@@ -382,7 +383,7 @@ impl MessageStore for MongoMessageStore {
                 .messages
                 .find(doc! {
                     "conversationId": id_to_bson(conversation.as_str()),
-                    "seq": { "$gt": seq_to_bson(after) },
+                    "seq": { "$gt": seq_to_db(after) },
                 })
                 .sort(doc! { "seq": 1 })
                 .limit(i64::from(limit))

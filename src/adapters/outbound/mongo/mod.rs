@@ -38,19 +38,6 @@ use errors::store_error;
 /// The database used when neither the configuration nor the URI names one.
 pub const DEFAULT_DATABASE: &str = "switchboard";
 
-/// How appending a message keeps its writes (message, conversation summary, sender's marks)
-/// together.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MultiDocumentWrites {
-    /// Transactions when the server supports them, else `Ordered`.
-    Detect,
-    /// Always in one transaction (fails on a standalone server).
-    Transactions,
-    /// Never in a transaction: the writes go in an order that the next append repairs after
-    /// a crash between them. What a standalone server gets.
-    Ordered,
-}
-
 /// What `MongoStores::connect` needs.
 #[derive(Debug, Clone)]
 pub struct MongoSettings {
@@ -62,7 +49,6 @@ pub struct MongoSettings {
     /// How long to wait for the server at start, and for a usable server on every operation
     /// (an operation during an outage fails after this long instead of hanging).
     pub timeout: Duration,
-    pub writes: MultiDocumentWrites,
 }
 
 /// Opens MongoDB-backed stores.
@@ -74,8 +60,7 @@ impl MongoStores {
     ///
     /// # Errors
     /// `Unavailable` when the URI is invalid, the server does not answer within
-    /// `settings.timeout`, the indexes cannot be created, or `Transactions` was asked of a
-    /// server without them.
+    /// `settings.timeout`, or the indexes cannot be created.
     pub async fn connect(settings: &MongoSettings) -> Result<(Stores, StoreInfo), StoreError> {
         let mut options = ClientOptions::parse(&settings.uri)
             .await
@@ -101,18 +86,7 @@ impl MongoStores {
                 ))
             })?
             .map_err(store_error)?;
-        let transactions = match settings.writes {
-            MultiDocumentWrites::Detect => supports_transactions(&hello),
-            MultiDocumentWrites::Transactions if !supports_transactions(&hello) => {
-                return Err(StoreError::Unavailable(
-                    "this MongoDB deployment has no multi-document transactions (a standalone \
-                     server); use a replica set"
-                        .into(),
-                ));
-            }
-            MultiDocumentWrites::Transactions => true,
-            MultiDocumentWrites::Ordered => false,
-        };
+        let transactions = supports_transactions(&hello);
         indexes::ensure(&db).await?;
         let info = StoreInfo {
             database,

@@ -8,12 +8,9 @@ use std::collections::BTreeMap;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{Bson, DateTime, Document};
 
-use crate::domain::{ConversationContext, DataValue, Seq, Timestamp};
+pub(super) use crate::adapters::outbound::stored::corrupt;
+use crate::domain::{ConversationContext, DataValue, Timestamp};
 use crate::ports::{Page, StoreError};
-
-pub(super) fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {detail}"))
-}
 
 /// Only the lowercase form becomes an ObjectId: `ObjectId::to_hex` writes lowercase, so an
 /// uppercase id stored as an ObjectId would come back as a different string.
@@ -54,18 +51,6 @@ pub(super) fn date(at: Timestamp) -> DateTime {
 
 pub(super) fn timestamp(at: DateTime) -> Timestamp {
     Timestamp::from_millis(at.timestamp_millis())
-}
-
-/// Seqs are `u64` in the domain and Int64 here. No conversation reaches 2^63 messages, so
-/// saturating only guards against nonsense marks.
-pub(super) fn seq_to_bson(seq: Seq) -> i64 {
-    i64::try_from(seq.0).unwrap_or(i64::MAX)
-}
-
-pub(super) fn seq_from_bson(raw: i64) -> Result<Seq, StoreError> {
-    u64::try_from(raw)
-        .map(Seq)
-        .map_err(|_| corrupt("negative seq", raw))
 }
 
 /// How many documents a page skips, as the server takes it: a signed 64-bit count. Skipping
@@ -215,11 +200,5 @@ mod tests {
         let stored = context_to_bson(&context);
         assert!(matches!(stored.get("orderId"), Some(Bson::ObjectId(_))));
         assert_eq!(context_from_bson(&stored).unwrap(), context);
-    }
-
-    #[test]
-    fn negative_seqs_are_corrupt() {
-        assert!(matches!(seq_from_bson(-1), Err(StoreError::Corrupt(_))));
-        assert_eq!(seq_to_bson(Seq(u64::MAX)), i64::MAX);
     }
 }

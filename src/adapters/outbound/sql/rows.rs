@@ -1,16 +1,22 @@
 //! The seam between SQL rows and the domain, for every sqlx store: row structs and their
-//! mapping to domain values, column encodings of seqs and call states, and the mapping of
-//! driver errors to `StoreError`. The rows are generic over how a store keeps times
+//! mapping to domain values (with the encodings all stores share, from `stored`), and the
+//! mapping of driver errors to `StoreError`. The rows are generic over how a store keeps times
 //! (`TimeColumn`: SQLite's integer milliseconds, PostgreSQL's `timestamptz`) and JSON
 //! (`JsonColumn`), so the mapping rules exist once; each store names its own instances.
 
 use chrono::{DateTime, Utc};
 
 use super::json::{JsonColumn, attachments_from_json, context_from_json, data_from_json};
+pub use crate::adapters::outbound::stored::{
+    RINGING, call_state_to_db, corrupt, seq_from_db, seq_to_db,
+};
+use crate::adapters::outbound::stored::{
+    call_info, call_state_from_db, call_type, client_key, message_kind,
+};
 use crate::domain::{
-    CallId, CallInfo, CallOutcome, CallSession, CallState, CallType, ClientKey, Conversation,
-    ConversationId, LastMessage, Message, MessageBody, MessageId, MessageKind, Notification,
-    NotificationId, ParticipantState, Role, Seq, Timestamp, UserId, UserProfile, Watermark,
+    CallId, CallSession, Conversation, ConversationId, LastMessage, Message, MessageBody,
+    MessageId, Notification, NotificationId, ParticipantState, Role, Timestamp, UserId,
+    UserProfile, Watermark,
 };
 use crate::ports::StoreError;
 
@@ -29,22 +35,6 @@ pub fn db_error(error: sqlx::Error) -> StoreError {
         | sqlx::Error::TypeNotFound { .. } => StoreError::Corrupt(error.to_string()),
         _ => StoreError::Unavailable(error.to_string()),
     }
-}
-
-pub fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {detail}"))
-}
-
-/// Seqs are `u64` in the domain and 64-bit signed integers in SQL. No conversation reaches
-/// 2^63 messages, so saturating is only a guard against nonsense marks.
-pub fn seq_to_db(seq: Seq) -> i64 {
-    i64::try_from(seq.0).unwrap_or(i64::MAX)
-}
-
-pub fn seq_from_db(raw: i64) -> Result<Seq, StoreError> {
-    u64::try_from(raw)
-        .map(Seq)
-        .map_err(|_| corrupt("negative seq", raw))
 }
 
 /// A count or sum that SQL returns as a signed integer.
@@ -170,17 +160,11 @@ pub struct MessageRow<T, J> {
 
 impl<T: TimeColumn, J: JsonColumn> MessageRow<T, J> {
     pub fn into_domain(self) -> Result<Message, StoreError> {
-        let kind =
-            MessageKind::parse(&self.kind).ok_or_else(|| corrupt("message kind", &self.kind))?;
+        let kind = message_kind(&self.kind)?;
         let call = match (self.call_type, self.call_duration, self.call_status) {
-            (Some(call_type), Some(duration), Some(status)) => Some(CallInfo {
-                call_type: CallType::parse(&call_type)
-                    .ok_or_else(|| corrupt("call type", &call_type))?,
-                duration_secs: u32::try_from(duration)
-                    .map_err(|_| corrupt("call duration", duration))?,
-                status: CallOutcome::parse(&status)
-                    .ok_or_else(|| corrupt("call status", &status))?,
-            }),
+            (Some(call_type), Some(duration), Some(status)) => {
+                Some(call_info(&call_type, duration, &status)?)
+            }
             _ => None,
         };
         // Stored content is loaded as it was accepted, not re-validated: limits may have
@@ -197,10 +181,7 @@ impl<T: TimeColumn, J: JsonColumn> MessageRow<T, J> {
             seq: seq_from_db(self.seq)?,
             sender: parse_id!(UserId, self.sender)?,
             body,
-            client_key: self
-                .client_key
-                .map(|k| ClientKey::new(k).map_err(|e| corrupt("client key", e)))
-                .transpose()?,
+            client_key: client_key(self.client_key)?,
             created_at: self.created_at.into_timestamp(),
             edited_at: time(self.edited_at),
         })
@@ -273,18 +254,6 @@ impl<T: TimeColumn> UserRow<T> {
     }
 }
 
-pub const RINGING: &str = "ringing";
-pub const ACTIVE: &str = "active";
-
-/// A call state as its `state` and `accepted_at` columns (the time in the domain's type; each
-/// store encodes it as it keeps times).
-pub fn call_state_to_db(state: CallState) -> (&'static str, Option<Timestamp>) {
-    match state {
-        CallState::Ringing => (RINGING, None),
-        CallState::Active { accepted_at } => (ACTIVE, Some(accepted_at)),
-    }
-}
-
 #[derive(sqlx::FromRow)]
 pub struct CallRow<T> {
     id: String,
@@ -299,20 +268,13 @@ pub struct CallRow<T> {
 
 impl<T: TimeColumn> CallRow<T> {
     pub fn into_domain(self) -> Result<CallSession, StoreError> {
-        let state = match (self.state.as_str(), self.accepted_at) {
-            (RINGING, _) => CallState::Ringing,
-            (ACTIVE, Some(at)) => CallState::Active {
-                accepted_at: at.into_timestamp(),
-            },
-            (other, _) => return Err(corrupt("call state", other)),
-        };
+        let state = call_state_from_db(&self.state, time(self.accepted_at))?;
         Ok(CallSession {
             id: parse_id!(CallId, self.id)?,
             conversation_id: parse_id!(ConversationId, self.conversation_id)?,
             caller: parse_id!(UserId, self.caller)?,
             callee: parse_id!(UserId, self.callee)?,
-            call_type: CallType::parse(&self.call_type)
-                .ok_or_else(|| corrupt("call type", &self.call_type))?,
+            call_type: call_type(&self.call_type)?,
             started_at: self.started_at.into_timestamp(),
             state,
         })
@@ -324,10 +286,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn negative_seqs_and_counts_are_corrupt() {
-        assert!(matches!(seq_from_db(-1), Err(StoreError::Corrupt(_))));
+    fn negative_counts_are_corrupt() {
         assert!(matches!(count_from_db(-1), Err(StoreError::Corrupt(_))));
-        assert_eq!(seq_to_db(Seq(u64::MAX)), i64::MAX);
     }
 
     #[test]
