@@ -1,4 +1,4 @@
-# One core, many dialects at once (DIALECTS.md): a conversation is one thing in the core, and
+# One core, many dialects at once (docs/DIALECTS.md): a conversation is one thing in the core, and
 # each participant hears about it in the dialect of the connection it uses.
 Feature: Clients of different dialects share conversations
 

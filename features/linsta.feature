@@ -1,5 +1,5 @@
-# The linsta dialect end to end (seed 003_bb6df8d9aced7fbe, DIALECTS.md "linsta"): the
-# scenarios follow the seed's testing checklist and the rules every dialect obeys.
+# The linsta dialect end to end (docs/DIALECTS.md, "linsta"): the scenarios follow the
+# testing checklist of Linsta's server and the rules every dialect obeys.
 Feature: Linsta clients work unchanged
   The Linsta app connects with its JWT in auth.token, opens one-to-one chat rooms over REST,
   chats with join_room, send_message and receive_message, and gets notifications live or,

@@ -1,5 +1,5 @@
-# The quickclinic dialect end to end (seed 004_f1b5a2ba7771b405, DIALECTS.md "quickclinic"):
-# the seed's testing steps (doctor and patient in one relation, real-time messages) plus
+# The quickclinic dialect end to end (docs/DIALECTS.md, "quickclinic"):
+# QuickClinic's testing steps (doctor and patient in one relation, real-time messages) plus
 # the rules every dialect obeys.
 Feature: QuickClinic clients work unchanged
   A chat is a doctor–patient relation. The app creates the relation over REST with either
@@ -56,12 +56,14 @@ Feature: QuickClinic clients work unchanged
 
   # Chatting
 
-  Scenario: Doctor and patient chat in real time
+  Scenario: Doctor and patient chat in real time; the room, sender included, gets each message once
     Given a relation between doctor "house" and patient "pat"
     And "house" and "pat" are connected to the relation
     When "house" sends "How are you feeling?" in the relation
     Then "pat" receives the quickclinic message "How are you feeling?" from "house" as "doctor"
+    And "house" receives the quickclinic message "How are you feeling?" from "house" as "doctor"
     And "pat" does not receive "new_message"
+    And "house" does not receive "new_message"
     When "pat" sends "Better, thanks" in the relation
     Then "house" receives the quickclinic message "Better, thanks" from "pat" as "patient"
 

@@ -3,5 +3,6 @@
 
 pub mod adapters;
 pub mod app;
+pub mod bootstrap;
 pub mod domain;
 pub mod ports;

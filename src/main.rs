@@ -8,9 +8,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use switchboard::app::build::{build, migrate};
-use switchboard::app::config::{LogSettings, Settings};
-use switchboard::app::serve;
+use switchboard::bootstrap::config::{LogSettings, Settings};
+use switchboard::bootstrap::serve;
+use switchboard::bootstrap::{build, migrate};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]

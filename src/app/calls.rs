@@ -6,7 +6,7 @@ use crate::domain::{
     CallId, CallSession, CallType, ConversationId, DomainEvent, EndReason, LineState, MessageBody,
     MessageId, NewMessage, Signal, UserId,
 };
-use crate::ports::{Origin, StoreError};
+use crate::ports::{ConnectionRef, StoreError};
 
 use super::error::{AppError, AppResult};
 use super::use_cases::{Actor, UseCases};
@@ -67,7 +67,7 @@ impl UseCases {
     async fn callee_busy(
         &self,
         busy: FinishedCall,
-        origin: Option<Origin>,
+        origin: Option<ConnectionRef>,
     ) -> AppResult<CallSession> {
         self.record_call(&busy, origin.clone()).await?;
         self.publish(
@@ -172,12 +172,16 @@ impl UseCases {
     async fn finish_call(
         &self,
         finished: FinishedCall,
-        origin: Option<Origin>,
+        origin: Option<ConnectionRef>,
     ) -> AppResult<FinishedCall> {
         if !self.ports.stores.calls.finish(&finished.session.id).await? {
             return Err(AppError::not_found("call"));
         }
-        self.record_call(&finished, origin.clone()).await?;
+        // The call is over whatever happens next: the parties are told even when its record
+        // cannot be stored (which is logged).
+        if let Err(e) = self.record_call(&finished, origin.clone()).await {
+            tracing::error!(error = %e, call = %finished.session.id, "finished call not recorded");
+        }
         let event = match finished.reason {
             EndReason::Declined => DomainEvent::CallDeclined {
                 finished: finished.clone(),
@@ -190,22 +194,31 @@ impl UseCases {
         Ok(finished)
     }
 
-    /// Stores and announces the call message (sender: the caller).
-    async fn record_call(&self, finished: &FinishedCall, origin: Option<Origin>) -> AppResult<()> {
+    /// Stores and announces the call message (sender: the caller). What can fail is done
+    /// before the write.
+    async fn record_call(
+        &self,
+        finished: &FinishedCall,
+        origin: Option<ConnectionRef>,
+    ) -> AppResult<()> {
         let caller = &finished.session.caller;
         let conversation = self
             .load_conversation(&finished.session.conversation_id)
             .await?;
+        let sender = self
+            .ports
+            .stores
+            .users
+            .get(caller)
+            .await?
+            .unwrap_or_else(|| crate::domain::UserProfile::bare(caller.clone()));
         let id = self.new_id(MessageId::parse)?;
         let body = MessageBody::call_record(finished.record());
         let new = NewMessage::compose(&conversation, caller, body, None, id, finished.ended_at)?;
         let appended = self.ports.stores.messages.append(&new).await?;
-        let sender = match self.ports.stores.users.get(caller).await? {
-            Some(profile) => profile,
-            None => crate::domain::UserProfile::bare(caller.clone()),
-        };
         self.announce_posted(conversation, &appended.message, sender, origin)
-            .await
+            .await;
+        Ok(())
     }
 }
 
@@ -338,6 +351,30 @@ mod tests {
         m.bus.expect_publish().never();
         let result = m.build(rules()).hang_up(&actor("a")).await;
         assert!(matches!(result, Err(AppError::NotFound(_))));
+    }
+
+    #[tokio::test]
+    async fn a_hang_up_whose_record_fails_still_ends_the_call_for_the_peer() {
+        let mut m = Mocks::new(5_000);
+        m.calls
+            .expect_live_call_of()
+            .returning(|_| Ok(Some(ringing_since(0))));
+        m.calls.expect_finish().times(1).returning(|_| Ok(true));
+        m.conversations
+            .expect_get()
+            .returning(|_| Ok(Some(conversation_ab())));
+        m.users.expect_get().returning(|_| Ok(None));
+        m.messages
+            .expect_append()
+            .returning(|_| Err(crate::ports::StoreError::Unavailable("disk".into())));
+        let events = m.capture_events();
+        let finished = m.build(rules()).hang_up(&actor("a")).await.unwrap();
+        assert_eq!(finished.reason, EndReason::Cancelled);
+        let events = events.lock().unwrap();
+        assert!(
+            matches!(events.as_slice(), [DomainEvent::CallEnded { .. }]),
+            "{events:?}"
+        );
     }
 
     #[tokio::test]

@@ -1,11 +1,15 @@
-//! Conversation use cases: open (get-or-create), read, list, hide, join and leave.
+//! Conversation use cases: open (get-or-create), read, list (also with every participant's
+//! profile), hide, join and leave.
+
+use std::collections::HashSet;
 
 use crate::domain::{
     Conversation, ConversationContext, ConversationId, DomainEvent, MarkKind, UserId,
 };
-use crate::ports::Page;
+use crate::ports::{ConnectionRef, Page};
 
 use super::error::{AppError, AppResult};
+use super::profiles::ProfileBook;
 use super::use_cases::{Actor, UseCases};
 
 /// Who asks to open a conversation.
@@ -83,6 +87,36 @@ impl UseCases {
             .await?)
     }
 
+    /// Every conversation visible to the actor, newest activity first, with a profile for
+    /// every participant: what a client's chat list shows. The store's pages are walked to
+    /// the end; a conversation whose activity moves it across a page boundary mid-walk is
+    /// listed once.
+    pub async fn conversations_with_profiles(
+        &self,
+        actor: &Actor,
+    ) -> AppResult<(Vec<Conversation>, ProfileBook)> {
+        let mut conversations = Vec::new();
+        let mut seen = HashSet::new();
+        let mut skip = 0u64;
+        loop {
+            let page = self
+                .list_conversations(actor.id(), Page::new(Page::MAX_LIMIT, skip))
+                .await?;
+            let full = page.len() >= Page::MAX_LIMIT as usize;
+            skip += page.len() as u64;
+            conversations.extend(page.into_iter().filter(|c| seen.insert(c.id.clone())));
+            if !full {
+                break;
+            }
+        }
+        let people = conversations
+            .iter()
+            .flat_map(|c| c.participant_ids().cloned())
+            .collect();
+        let book = self.profile_book(actor, people).await?;
+        Ok((conversations, book))
+    }
+
     /// Soft delete: hidden from the user's list until a newer message arrives.
     pub async fn hide_conversation(&self, user: &UserId, id: &ConversationId) -> AppResult<()> {
         let conversation = self.conversation_for(user, id).await?;
@@ -99,19 +133,17 @@ impl UseCases {
         Ok(self.ports.stores.conversations.total_unread(user).await?)
     }
 
-    /// A connection joins a conversation: it is now viewing it, and everything posted so far
-    /// has reached the user (delivered). Others are told that the user joined. The caller
-    /// joins each conversation once per connection (see `leave_conversation`).
+    /// The actor's connection `conn` joins a conversation: it is now viewing it, and
+    /// everything posted so far has reached the user (delivered). Others are told that the
+    /// user joined.
     pub async fn join_conversation(
         &self,
         actor: &Actor,
+        conn: &ConnectionRef,
         id: &ConversationId,
     ) -> AppResult<Conversation> {
         let mut conversation = self.conversation_for(actor.id(), id).await?;
-        self.ports
-            .presence
-            .set_viewing(actor.id(), id, true)
-            .await?;
+        self.start_viewing(conn, id).await?;
         if let Some(mark) = self.save_delivered_mark(actor, &conversation).await? {
             conversation.apply_mark(&mark, MarkKind::Delivered);
         }
@@ -125,14 +157,14 @@ impl UseCases {
         Ok(conversation)
     }
 
-    /// A connection leaves a conversation it had joined: it stops viewing it. Viewing is
-    /// counted per connection, so the caller (the connection hub) calls this only for
-    /// conversations that connection joined, once each, also when the connection closes.
-    pub async fn leave_conversation(&self, actor: &Actor, id: &ConversationId) -> AppResult<()> {
-        self.ports
-            .presence
-            .set_viewing(actor.id(), id, false)
-            .await?;
+    /// The connection `conn` leaves a conversation: it stops viewing it. (Closing the
+    /// connection ends all its viewing at once.)
+    pub async fn leave_conversation(
+        &self,
+        conn: &ConnectionRef,
+        id: &ConversationId,
+    ) -> AppResult<()> {
+        self.ports.presence.set_viewing(conn, id, false).await?;
         Ok(())
     }
 }

@@ -5,7 +5,7 @@
 use crate::domain::{
     CallError, ConversationError, IdError, MessageError, NotificationError, PolicyError,
 };
-use crate::ports::{BlobError, PresenceError, StoreError};
+use crate::ports::{BlobError, PresenceError, StoreError, TypingError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AppError {
@@ -47,6 +47,13 @@ impl From<StoreError> for AppError {
 impl From<PresenceError> for AppError {
     fn from(e: PresenceError) -> Self {
         tracing::error!(error = %e, "presence registry failed");
+        AppError::Unavailable
+    }
+}
+
+impl From<TypingError> for AppError {
+    fn from(e: TypingError) -> Self {
+        tracing::error!(error = %e, "typing registry failed");
         AppError::Unavailable
     }
 }

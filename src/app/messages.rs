@@ -2,23 +2,49 @@
 
 use crate::domain::notification::chat_alert_recipients;
 use crate::domain::{
-    ClientKey, Conversation, ConversationContext, ConversationId, DomainEvent, MarkKind, Message,
-    MessageBody, MessageId, NewMessage, ReadMark, Seq, UserId, UserProfile,
+    Attachment, ClientKey, Conversation, ConversationId, DomainEvent, MarkKind, Message,
+    MessageBody, MessageId, MessageKind, NewMessage, ReadMark, Seq, UserId, UserProfile,
 };
-use crate::ports::{Origin, Page};
+use crate::ports::{ConnectionRef, Page};
 
 use super::error::{AppError, AppResult};
+use super::profiles::ProfileBook;
 use super::use_cases::{Actor, UseCases};
 
-/// A request to post a message.
+/// A request to post a message, as the client sent it: `post_message` validates it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostMessage {
     pub conversation_id: ConversationId,
-    pub body: MessageBody,
-    pub client_key: Option<ClientKey>,
-    /// When set and the conversation does not exist, it is created with this id between the
-    /// sender and this peer (clients that name chats themselves, like calmora's `chatId`).
-    pub create_with_peer: Option<UserId>,
+    pub kind: MessageKind,
+    pub text: String,
+    pub attachments: Vec<Attachment>,
+    /// The client's idempotency key: a resend with the same key is the same message.
+    pub client_key: Option<String>,
+    /// When set and the conversation does not exist, it is created under the requested id
+    /// between the sender and this peer (clients that name their chats themselves).
+    pub open_with: Option<UserId>,
+}
+
+impl PostMessage {
+    /// A text message to an existing conversation.
+    pub fn text(conversation_id: ConversationId, text: impl Into<String>) -> Self {
+        Self {
+            conversation_id,
+            kind: MessageKind::Text,
+            text: text.into(),
+            attachments: Vec::new(),
+            client_key: None,
+            open_with: None,
+        }
+    }
+}
+
+/// A stored message and the conversation it went to (as it was before the message), for
+/// answers that show conversation details (a participant's role in it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posted {
+    pub message: Message,
+    pub conversation: Conversation,
 }
 
 /// A page of history with the conversation it belongs to (for receipts and totals).
@@ -36,10 +62,20 @@ impl History {
 }
 
 impl UseCases {
-    /// Posts a message: participant and policy checks, persist, then announce. A resent
-    /// message (same client key) returns the stored one and is not announced again.
-    pub async fn post_message(&self, actor: &Actor, request: PostMessage) -> AppResult<Message> {
-        let conversation = match &request.create_with_peer {
+    /// Posts a message: content rules, participant and policy checks, persist, then
+    /// announce. Everything that can refuse or fail happens before the write; after it, the
+    /// sender gets the stored message and the others are told, whatever else fails. A
+    /// resent message (same client key) returns the stored one and is not announced again.
+    pub async fn post_message(&self, actor: &Actor, request: PostMessage) -> AppResult<Posted> {
+        let body = MessageBody::new(
+            request.kind,
+            request.text,
+            request.attachments,
+            None,
+            &self.rules.messages,
+        )?;
+        let client_key = request.client_key.map(ClientKey::new).transpose()?;
+        let conversation = match &request.open_with {
             Some(peer) => {
                 self.conversation_or_create(actor.id(), &request.conversation_id, peer)
                     .await?
@@ -48,28 +84,24 @@ impl UseCases {
         };
         let id = self.new_id(MessageId::parse)?;
         let now = self.ports.clock.now();
-        let new = NewMessage::compose(
-            &conversation,
-            actor.id(),
-            request.body,
-            request.client_key,
-            id,
-            now,
-        )?;
+        let new = NewMessage::compose(&conversation, actor.id(), body, client_key, id, now)?;
         self.check_policy(&conversation, &actor.profile).await?;
         let appended = self.ports.stores.messages.append(&new).await?;
         if appended.duplicate {
             tracing::debug!(message = %appended.message.id, "resent message recognised by its client key");
-            return Ok(appended.message);
+        } else {
+            self.announce_posted(
+                conversation.clone(),
+                &appended.message,
+                actor.profile.clone(),
+                actor.origin.clone(),
+            )
+            .await;
         }
-        self.announce_posted(
+        Ok(Posted {
+            message: appended.message,
             conversation,
-            &appended.message,
-            actor.profile.clone(),
-            actor.origin.clone(),
-        )
-        .await?;
-        Ok(appended.message)
+        })
     }
 
     async fn conversation_or_create(
@@ -81,13 +113,9 @@ impl UseCases {
         if let Some(existing) = self.ports.stores.conversations.get(id).await? {
             return Ok(existing);
         }
-        // The client's id goes into the context too, so that a pair that already has another
-        // conversation still gets this one, under the id the client uses.
-        let context = ConversationContext::new([("chatId".to_owned(), id.as_str().to_owned())])?;
-        let candidate = Conversation::new(
+        let candidate = Conversation::named(
             id.clone(),
             vec![sender.clone(), peer.clone()],
-            context,
             self.ports.clock.now(),
         )?;
         let (conversation, _) = self
@@ -125,24 +153,32 @@ impl UseCases {
             .check_post(conversation, &sender.id, role_of)?)
     }
 
-    /// Announces a stored message with its receipt and the chat-alert recipients.
+    /// Announces a stored message with its receipt and the chat-alert recipients. The
+    /// message is stored, so this cannot fail: when who is viewing cannot be found out, every
+    /// recipient gets the chat alert (one alert too many beats a silent message).
     pub(super) async fn announce_posted(
         &self,
         mut conversation: Conversation,
         message: &Message,
         sender: UserProfile,
-        origin: Option<Origin>,
-    ) -> AppResult<()> {
+        origin: Option<ConnectionRef>,
+    ) {
         conversation.apply_posted(message);
         let mut viewing = Vec::new();
         for other in conversation.others(&message.sender) {
-            if self
+            match self
                 .ports
                 .presence
                 .is_viewing(other, &conversation.id)
-                .await?
+                .await
             {
-                viewing.push(other.clone());
+                Ok(true) => viewing.push(other.clone()),
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, message = %message.id, "viewing unknown; alerting every recipient");
+                    viewing.clear();
+                    break;
+                }
             }
         }
         let alert = chat_alert_recipients(&conversation, &message.sender, |u| viewing.contains(u));
@@ -155,7 +191,6 @@ impl UseCases {
             alert,
         };
         self.publish(event, origin).await;
-        Ok(())
     }
 
     /// Edits a message's text (sender only).
@@ -188,6 +223,19 @@ impl UseCases {
         };
         self.publish(event, actor.origin.clone()).await;
         Ok(edited)
+    }
+
+    /// A page of history, oldest first within the page, with the senders' profiles.
+    pub async fn history_with_profiles(
+        &self,
+        actor: &Actor,
+        id: &ConversationId,
+        page: Page,
+    ) -> AppResult<(History, ProfileBook)> {
+        let history = self.history(actor.id(), id, page).await?;
+        let senders = history.messages.iter().map(|m| m.sender.clone()).collect();
+        let book = self.profile_book(actor, senders).await?;
+        Ok((history, book))
     }
 
     /// A page of history, oldest first within the page.
@@ -340,10 +388,8 @@ mod tests {
 
     fn post(key: Option<&str>) -> PostMessage {
         PostMessage {
-            conversation_id: cid("c1"),
-            body: text("hello"),
-            client_key: key.map(|k| ClientKey::new(k).unwrap()),
-            create_with_peer: None,
+            client_key: key.map(str::to_owned),
+            ..PostMessage::text(cid("c1"), "hello")
         }
     }
 
@@ -432,8 +478,54 @@ mod tests {
             .post_message(&actor("a"), post(Some("k1")))
             .await
             .unwrap();
-        assert_eq!(first.id, again.id);
+        assert_eq!(first.message.id, again.message.id);
         assert_eq!(events.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn bad_content_is_refused_before_anything_is_loaded() {
+        for request in [
+            PostMessage::text(cid("c1"), "  "),
+            PostMessage::text(cid("c1"), "x".repeat(10_001)),
+            PostMessage {
+                client_key: Some(String::new()),
+                ..PostMessage::text(cid("c1"), "hi")
+            },
+        ] {
+            let mut m = Mocks::new(1_000);
+            m.conversations.expect_get().never();
+            m.messages.expect_append().never();
+            let result = m
+                .build(Rules::default())
+                .post_message(&actor("a"), request)
+                .await;
+            assert!(matches!(result, Err(AppError::Invalid(_))), "{result:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stored_message_is_a_success_and_announced_even_when_viewing_is_unknown() {
+        let mut m = Mocks::new(1_000);
+        with_conversation(&mut m);
+        m.messages
+            .expect_append()
+            .times(1)
+            .returning(|new| appended(new, 1, false));
+        m.presence
+            .expect_is_viewing()
+            .returning(|_, _| Err(crate::ports::PresenceError::Unavailable("down".into())));
+        let events = m.capture_events();
+        let posted = m
+            .build(Rules::default())
+            .post_message(&actor("a"), post(None))
+            .await
+            .unwrap();
+        assert_eq!(posted.message.seq, Seq(1));
+        let events = events.lock().unwrap();
+        assert!(
+            matches!(events.as_slice(), [DomainEvent::MessagePosted { alert, .. }] if alert == &vec![uid("b")]),
+            "{events:?}"
+        );
     }
 
     #[tokio::test]
@@ -503,7 +595,12 @@ mod tests {
             .expect_get_or_create()
             .returning(|candidate| {
                 assert_eq!(candidate.id, cid("chat-7"));
-                assert_eq!(candidate.context.get("chatId"), Some("chat-7"));
+                assert_eq!(
+                    candidate
+                        .context
+                        .get(crate::domain::conversation::CHOSEN_ID_KEY),
+                    Some("chat-7")
+                );
                 Ok((candidate.clone(), true))
             });
         m.messages
@@ -512,16 +609,15 @@ mod tests {
         m.presence.expect_is_viewing().returning(|_, _| Ok(false));
         let _events = m.capture_events();
         let request = PostMessage {
-            conversation_id: cid("chat-7"),
-            create_with_peer: Some(uid("b")),
-            ..post(None)
+            open_with: Some(uid("b")),
+            ..PostMessage::text(cid("chat-7"), "hello")
         };
-        let message = m
+        let posted = m
             .build(Rules::default())
             .post_message(&actor("a"), request)
             .await
             .unwrap();
-        assert_eq!(message.conversation_id, cid("chat-7"));
+        assert_eq!(posted.message.conversation_id, cid("chat-7"));
     }
 
     #[tokio::test]

@@ -1,4 +1,6 @@
-//! Use cases and the composition root.
+//! The use cases: what the core can do, each loading through ports, letting the domain
+//! decide, persisting, then announcing. This module imports only `crate::domain` and
+//! `crate::ports`.
 
 pub mod calls;
 pub mod conversations;
@@ -6,19 +8,16 @@ pub mod error;
 pub mod messages;
 pub mod notifications;
 pub mod presence;
-pub mod sweeper;
+pub mod profiles;
 pub mod typing;
 pub mod use_cases;
 
 pub use conversations::Requester;
 pub use error::{AppError, AppResult};
-pub use messages::{History, PostMessage};
+pub use messages::{History, PostMessage, Posted};
 pub use presence::OnlineStatus;
+pub use profiles::ProfileBook;
 pub use use_cases::{Actor, Ports, Rules, UseCases};
 
 #[cfg(test)]
-mod test_support;
-
-pub mod build;
-pub mod config;
-pub mod serve;
+pub(crate) mod test_support;

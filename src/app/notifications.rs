@@ -1,7 +1,9 @@
 //! Notification use cases: create (pushed live when the recipient is online, else kept
 //! pending), take pending on connect, mark read, count and list.
 
-use crate::domain::{DomainEvent, NewNotification, Notification, NotificationId, UserId};
+use crate::domain::{
+    DomainEvent, NewNotification, Notification, NotificationId, Timestamp, UserId,
+};
 use crate::ports::Page;
 
 use super::error::{AppError, AppResult};
@@ -9,7 +11,9 @@ use super::use_cases::UseCases;
 
 impl UseCases {
     /// Stores a notification; if the recipient is online it is marked delivered and pushed,
-    /// otherwise it stays pending until `take_pending_notifications`.
+    /// otherwise it stays pending until `take_pending_notifications`. Once it is stored the
+    /// call succeeds: when the push cannot be done (presence or the delivered mark failing),
+    /// it stays pending and is logged.
     pub async fn notify(&self, new: NewNotification) -> AppResult<Notification> {
         let id = self.new_id(NotificationId::parse)?;
         let now = self.ports.clock.now();
@@ -19,6 +23,19 @@ impl UseCases {
             .notifications
             .insert(&notification)
             .await?;
+        match self.push_if_online(&notification, now).await {
+            Ok(true) => notification.delivered_at = Some(now),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, notification = %notification.id, "stored notification left pending");
+            }
+        }
+        Ok(notification)
+    }
+
+    /// Marks the notification delivered and pushes it when its recipient is online; whether
+    /// it did.
+    async fn push_if_online(&self, notification: &Notification, now: Timestamp) -> AppResult<bool> {
         let online = self
             .ports
             .presence
@@ -36,12 +53,16 @@ impl UseCases {
                 .mark_delivered(std::slice::from_ref(&notification.id), now)
                 .await?;
             if !flipped.is_empty() {
-                notification.delivered_at = Some(now);
-                self.publish(DomainEvent::NotificationCreated(notification.clone()), None)
+                let pushed = Notification {
+                    delivered_at: Some(now),
+                    ..notification.clone()
+                };
+                self.publish(DomainEvent::NotificationCreated(pushed), None)
                     .await;
+                return Ok(true);
             }
         }
-        Ok(notification)
+        Ok(false)
     }
 
     /// The user's pending notifications, now marked delivered: the connection that asks
@@ -115,7 +136,7 @@ mod tests {
     use super::*;
     use crate::app::test_support::{Mocks, uid};
     use crate::app::use_cases::Rules;
-    use crate::domain::{DataValue, PresenceState, Timestamp};
+    use crate::domain::{DataValue, PresenceState};
     use crate::ports::StoreError;
 
     fn like_for(user: &str) -> NewNotification {
@@ -201,6 +222,26 @@ mod tests {
         m.bus.expect_publish().never();
         let result = m.build(Rules::default()).notify(like_for("u1")).await;
         assert_eq!(result, Err(AppError::Unavailable));
+    }
+
+    #[tokio::test]
+    async fn a_stored_notification_is_a_success_when_presence_fails_and_stays_pending() {
+        let mut m = Mocks::new(1_000);
+        m.notifications
+            .expect_insert()
+            .times(1)
+            .returning(|_| Ok(()));
+        m.presence
+            .expect_state()
+            .returning(|_| Err(crate::ports::PresenceError::Unavailable("down".into())));
+        m.notifications.expect_mark_delivered().never();
+        m.bus.expect_publish().never();
+        let n = m
+            .build(Rules::default())
+            .notify(like_for("u1"))
+            .await
+            .unwrap();
+        assert_eq!(n.delivered_at, None);
     }
 
     #[tokio::test]

@@ -1,8 +1,10 @@
-//! Presence use cases: connections opening and closing, the manual online switch, and the
-//! online status query. Changes are told to the user's contacts only.
+//! Presence use cases: connections opening and closing, a node gone, the manual online
+//! switch, and the online status query. Changes are told to the user's contacts only.
 
-use crate::domain::presence::{decide_change, records_last_active};
-use crate::domain::{DomainEvent, PresenceChange, PresenceState, Timestamp, UserId};
+use crate::domain::{
+    ConversationId, DomainEvent, PresenceChange, PresenceTransition, Timestamp, UserId,
+};
+use crate::ports::{ConnectionRef, NodeId};
 
 use super::error::AppResult;
 use super::use_cases::{Actor, UseCases};
@@ -15,52 +17,70 @@ pub struct OnlineStatus {
 }
 
 impl UseCases {
-    /// A connection of the actor opened.
-    pub async fn connection_opened(&self, actor: &Actor) -> AppResult<()> {
-        let (before, after) = self.ports.presence.connection_opened(actor.id()).await?;
-        self.announce_presence(actor.id(), before, after).await
+    /// The actor's connection `conn` opened.
+    ///
+    /// Errors: only when the presence registry could not count it; telling the contacts is
+    /// logged when it fails, since the connection is open and counted either way.
+    pub async fn connection_opened(&self, actor: &Actor, conn: &ConnectionRef) -> AppResult<()> {
+        let transition = self
+            .ports
+            .presence
+            .connection_opened(conn, actor.id())
+            .await?;
+        self.announce_transition(&transition).await;
+        Ok(())
     }
 
-    /// A connection of the actor closed, after it had joined `joined` conversations. Ends
-    /// what belonged to the connection: its viewing, and on the user's last connection, their
-    /// typing and their call.
-    pub async fn connection_closed(
-        &self,
-        actor: &Actor,
-        joined: &[crate::domain::ConversationId],
-    ) -> AppResult<()> {
-        for conversation in joined {
-            self.leave_conversation(actor, conversation).await?;
-        }
-        let (before, after) = self.ports.presence.connection_closed(actor.id()).await?;
-        if records_last_active(after) {
-            let now = self.ports.clock.now();
-            self.ports
-                .stores
-                .users
-                .record_last_active(actor.id(), now)
-                .await?;
-        }
-        self.announce_presence(actor.id(), before, after).await?;
-        if records_last_active(after) {
-            // What belonged to the user's presence ends with it. A failure here must not
-            // undo the disconnect, which has happened whatever we do.
-            self.clear_typing(actor.id()).await;
-            if let Err(e) = self.end_calls_on_disconnect(actor.id()).await {
-                tracing::warn!(error = %e, user = %actor.id(), "call could not be ended on disconnect");
-            }
+    /// The connection `conn` closed. Releases its presence first, with everything it was
+    /// viewing, in one registry call, so no later failure can leave the user online; then,
+    /// on the user's last connection, records when they were last active and ends what
+    /// belonged to their presence (typing, a call). Those later steps are logged when they
+    /// fail: the disconnect has happened whatever we do.
+    ///
+    /// Errors: only when the registry could not be reached.
+    pub async fn connection_closed(&self, conn: &ConnectionRef) -> AppResult<()> {
+        if let Some(transition) = self.ports.presence.connection_closed(conn).await? {
+            self.after_disconnect(&transition).await;
         }
         Ok(())
     }
 
+    /// A node stopped without closing its connections (a cluster noticed it is gone):
+    /// forgets them, and treats each user who had one there as disconnected from it. Returns
+    /// how many users were affected.
+    pub async fn forget_node(&self, node: &NodeId) -> AppResult<usize> {
+        let transitions = self.ports.presence.node_gone(node).await?;
+        for transition in &transitions {
+            self.after_disconnect(transition).await;
+        }
+        Ok(transitions.len())
+    }
+
+    async fn after_disconnect(&self, transition: &PresenceTransition) {
+        let user = &transition.user_id;
+        let now = self.ports.clock.now();
+        if transition.was_last_connection()
+            && let Err(e) = self.ports.stores.users.record_last_active(user, now).await
+        {
+            tracing::warn!(error = %e, %user, "last active time not recorded");
+        }
+        self.announce_transition(transition).await;
+        if transition.was_last_connection() {
+            self.clear_typing(user).await;
+            if let Err(e) = self.end_calls_on_disconnect(user).await {
+                tracing::warn!(error = %e, %user, "call could not be ended on disconnect");
+            }
+        }
+    }
+
     /// The manual switch: offline hides the user while connected; online undoes it.
     pub async fn set_online(&self, actor: &Actor, online: bool) -> AppResult<OnlineStatus> {
-        let (before, after) = self
+        let transition = self
             .ports
             .presence
             .set_manual_offline(actor.id(), !online)
             .await?;
-        self.announce_presence(actor.id(), before, after).await?;
+        self.announce_transition(&transition).await;
         self.online_status(actor.id()).await
     }
 
@@ -97,15 +117,14 @@ impl UseCases {
         Ok(())
     }
 
-    async fn announce_presence(
-        &self,
-        user: &UserId,
-        before: PresenceState,
-        after: PresenceState,
-    ) -> AppResult<()> {
-        match decide_change(user, before, after, self.ports.clock.now()) {
-            Some(change) => self.publish_presence(change).await,
-            None => Ok(()),
+    /// Tells the contacts what a registry update changed. The update is done: a failure to
+    /// find the contacts is logged, not returned.
+    async fn announce_transition(&self, transition: &PresenceTransition) {
+        let Some(change) = transition.change(self.ports.clock.now()) else {
+            return;
+        };
+        if let Err(e) = self.publish_presence(change).await {
+            tracing::warn!(error = %e, user = %transition.user_id, "presence change not announced");
         }
     }
 
@@ -120,13 +139,24 @@ impl UseCases {
             .await;
         Ok(())
     }
+
+    /// The connection `conn` starts viewing a conversation (see `join_conversation`).
+    pub(super) async fn start_viewing(
+        &self,
+        conn: &ConnectionRef,
+        id: &ConversationId,
+    ) -> AppResult<()> {
+        Ok(self.ports.presence.set_viewing(conn, id, true).await?)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::test_support::{Mocks, actor, uid};
+    use crate::app::test_support::{Mocks, actor, conn, uid};
     use crate::app::use_cases::Rules;
+    use crate::domain::PresenceState;
+    use crate::ports::{PresenceError, StoreError};
 
     fn st(connections: u32) -> PresenceState {
         PresenceState {
@@ -135,24 +165,33 @@ mod tests {
         }
     }
 
+    fn transition(user: &str, before: u32, after: u32) -> PresenceTransition {
+        PresenceTransition {
+            user_id: uid(user),
+            before: st(before),
+            after: st(after),
+        }
+    }
+
     #[tokio::test]
     async fn the_last_disconnect_records_last_active_and_tells_contacts_only() {
         let mut m = Mocks::new(7_000);
         m.presence
             .expect_connection_closed()
-            .returning(|_| Ok((st(1), st(0))));
+            .returning(|_| Ok(Some(transition("a", 1, 0))));
         m.users
             .expect_record_last_active()
             .withf(|user, at| user == &uid("a") && *at == Timestamp::from_millis(7_000))
             .times(1)
             .returning(|_, _| Ok(()));
+        m.typing.expect_clear_user().returning(|_, _| Ok(vec![]));
         m.calls.expect_live_call_of().returning(|_| Ok(None));
         m.conversations
             .expect_contacts_of()
             .returning(|_| Ok(vec![uid("b")]));
         let events = m.capture_events();
         m.build(Rules::default())
-            .connection_closed(&actor("a"), &[])
+            .connection_closed(&conn(1))
             .await
             .unwrap();
         let events = events.lock().unwrap();
@@ -169,35 +208,121 @@ mod tests {
         let mut m = Mocks::new(7_000);
         m.presence
             .expect_connection_closed()
-            .returning(|_| Ok((st(2), st(1))));
+            .returning(|_| Ok(Some(transition("a", 2, 1))));
         m.users.expect_record_last_active().never();
+        m.typing.expect_clear_user().never();
         m.bus.expect_publish().never();
         m.build(Rules::default())
-            .connection_closed(&actor("a"), &[])
+            .connection_closed(&conn(1))
             .await
             .unwrap();
     }
 
     #[tokio::test]
-    async fn closing_a_connection_stops_its_viewing() {
+    async fn closing_a_connection_that_is_not_open_does_nothing() {
         let mut m = Mocks::new(7_000);
         m.presence
-            .expect_set_viewing()
-            .withf(|user, conversation, viewing| {
-                user == &uid("a") && conversation.as_str() == "c1" && !viewing
-            })
-            .times(1)
-            .returning(|_, _, _| Ok(()));
-        m.presence
             .expect_connection_closed()
-            .returning(|_| Ok((st(2), st(1))));
+            .returning(|_| Ok(None));
+        m.users.expect_record_last_active().never();
+        m.bus.expect_publish().never();
         m.build(Rules::default())
-            .connection_closed(
-                &actor("a"),
-                &[crate::domain::ConversationId::parse("c1").unwrap()],
-            )
+            .connection_closed(&conn(1))
             .await
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn failures_after_the_release_are_logged_and_the_rest_still_happens() {
+        let mut m = Mocks::new(7_000);
+        m.presence
+            .expect_connection_closed()
+            .times(1)
+            .returning(|_| Ok(Some(transition("a", 1, 0))));
+        m.users
+            .expect_record_last_active()
+            .returning(|_, _| Err(StoreError::Unavailable("disk".into())));
+        m.conversations
+            .expect_contacts_of()
+            .returning(|_| Err(StoreError::Unavailable("disk".into())));
+        // Typing and calls still end with the user's presence.
+        m.typing
+            .expect_clear_user()
+            .times(1)
+            .returning(|_, _| Ok(vec![]));
+        m.calls
+            .expect_live_call_of()
+            .times(1)
+            .returning(|_| Ok(None));
+        m.build(Rules::default())
+            .connection_closed(&conn(1))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_open_connection_stays_counted_when_its_announcement_fails() {
+        let mut m = Mocks::new(7_000);
+        m.presence
+            .expect_connection_opened()
+            .times(1)
+            .returning(|_, _| Ok(transition("a", 0, 1)));
+        m.conversations
+            .expect_contacts_of()
+            .returning(|_| Err(StoreError::Unavailable("disk".into())));
+        m.bus.expect_publish().never();
+        let result = m
+            .build(Rules::default())
+            .connection_opened(&actor("a"), &conn(1))
+            .await;
+        assert_eq!(result, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn a_registry_that_cannot_count_the_connection_refuses_it() {
+        let mut m = Mocks::new(7_000);
+        m.presence
+            .expect_connection_opened()
+            .returning(|_, _| Err(PresenceError::Unavailable("down".into())));
+        m.bus.expect_publish().never();
+        let result = m
+            .build(Rules::default())
+            .connection_opened(&actor("a"), &conn(1))
+            .await;
+        assert_eq!(result, Err(crate::app::AppError::Unavailable));
+    }
+
+    #[tokio::test]
+    async fn a_gone_node_disconnects_each_of_its_users() {
+        let mut m = Mocks::new(7_000);
+        m.presence
+            .expect_node_gone()
+            .returning(|_| Ok(vec![transition("a", 1, 0), transition("b", 2, 1)]));
+        m.users
+            .expect_record_last_active()
+            .withf(|user, _| user == &uid("a"))
+            .times(1)
+            .returning(|_, _| Ok(()));
+        m.typing
+            .expect_clear_user()
+            .times(1)
+            .returning(|_, _| Ok(vec![]));
+        m.calls.expect_live_call_of().returning(|_| Ok(None));
+        m.conversations
+            .expect_contacts_of()
+            .returning(|_| Ok(vec![uid("c")]));
+        let events = m.capture_events();
+        let affected = m
+            .build(Rules::default())
+            .forget_node(&NodeId::new("dead"))
+            .await
+            .unwrap();
+        assert_eq!(affected, 2);
+        let events = events.lock().unwrap();
+        assert!(matches!(
+            events.as_slice(),
+            [DomainEvent::PresenceChanged { change, .. }] if change.user_id == uid("a") && !change.online
+        ));
     }
 
     #[tokio::test]
@@ -208,9 +333,10 @@ mod tests {
         let mut m = Mocks::new(9_000);
         m.presence
             .expect_connection_closed()
-            .returning(|_| Ok((st(1), st(0))));
+            .returning(|_| Ok(Some(transition("b", 1, 0))));
         m.users.expect_record_last_active().returning(|_, _| Ok(()));
         m.users.expect_get().returning(|_| Ok(None));
+        m.typing.expect_clear_user().returning(|_, _| Ok(vec![]));
         m.conversations
             .expect_contacts_of()
             .returning(|_| Ok(vec![uid("a")]));
@@ -243,7 +369,7 @@ mod tests {
         m.presence.expect_is_viewing().returning(|_, _| Ok(false));
         let events = m.capture_events();
         m.build(Rules::default())
-            .connection_closed(&actor("b"), &[])
+            .connection_closed(&conn(1))
             .await
             .unwrap();
         let events = events.lock().unwrap();

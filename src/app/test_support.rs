@@ -13,7 +13,8 @@ use crate::ports::store::{
     MockCallSessionStore, MockConversationStore, MockMessageStore, MockNotificationStore,
     MockUserDirectory,
 };
-use crate::ports::{Origin, Stores};
+use crate::ports::typing::MockTypingRegistry;
+use crate::ports::{ConnectionRef, NodeId, Stores};
 
 use super::use_cases::{Actor, Ports, Rules, UseCases};
 
@@ -25,6 +26,7 @@ pub struct Mocks {
     pub calls: MockCallSessionStore,
     pub bus: MockEventBus,
     pub presence: MockPresenceRegistry,
+    pub typing: MockTypingRegistry,
     pub clock: MockClock,
     pub ids: MockIdGenerator,
 }
@@ -48,6 +50,7 @@ impl Mocks {
             calls: MockCallSessionStore::new(),
             bus: MockEventBus::new(),
             presence: MockPresenceRegistry::new(),
+            typing: MockTypingRegistry::new(),
             clock,
             ids,
         }
@@ -75,6 +78,7 @@ impl Mocks {
             },
             bus: Arc::new(self.bus),
             presence: Arc::new(self.presence),
+            typing: Arc::new(self.typing),
             clock: Arc::new(self.clock),
             ids: Arc::new(self.ids),
         };
@@ -90,10 +94,17 @@ pub fn cid(s: &str) -> ConversationId {
     ConversationId::parse(s).unwrap()
 }
 
+/// Connection `n` on the node `node1`.
+pub fn conn(n: u64) -> ConnectionRef {
+    ConnectionRef::new(NodeId::new("node1"), n)
+}
+
+/// The user `user` acting through a connection of their own.
 pub fn actor(user: &str) -> Actor {
+    let n = user.bytes().fold(0u64, |acc, b| acc * 31 + u64::from(b));
     Actor {
         profile: UserProfile::bare(uid(user)),
-        origin: Some(Origin(format!("conn-{user}"))),
+        origin: Some(conn(n)),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Typing use cases: start and stop (participants only), and the sweep that ends typing
-//! states nobody stopped.
+//! states nobody stopped. The states live in the typing registry, shared by all nodes when
+//! there are several.
 
 use crate::domain::{ConversationId, DomainEvent, TypingChange, UserId};
 
@@ -16,16 +17,11 @@ impl UseCases {
     ) -> AppResult<()> {
         let conversation = self.conversation_for(actor.id(), id).await?;
         let now = self.ports.clock.now();
-        let change = {
-            let mut board = self
-                .typing
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if typing {
-                board.start(actor.id(), id, now)
-            } else {
-                board.stop(actor.id(), id, now)
-            }
+        let registry = &self.ports.typing;
+        let change = if typing {
+            registry.start(actor.id(), id, now).await?
+        } else {
+            registry.stop(actor.id(), id, now).await?
         };
         let event = DomainEvent::TypingChanged {
             participants: conversation.participant_ids().cloned().collect(),
@@ -38,28 +34,29 @@ impl UseCases {
 
     /// Ends typing states past their expiry and announces each stop. Run periodically.
     pub async fn expire_typing(&self) -> AppResult<usize> {
-        let expired = {
-            let mut board = self
-                .typing
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            board.expire(self.ports.clock.now())
-        };
+        let expired = self.ports.typing.expire(self.ports.clock.now()).await?;
         let count = expired.len();
         self.announce_stops(expired).await?;
         Ok(count)
     }
 
+    /// Ends the user's typing states (their last connection closed). Logged when it fails:
+    /// the states expire by themselves anyway.
     pub(super) async fn clear_typing(&self, user: &UserId) {
-        let cleared = {
-            let mut board = self
-                .typing
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            board.clear_user(user, self.ports.clock.now())
+        let cleared = match self
+            .ports
+            .typing
+            .clear_user(user, self.ports.clock.now())
+            .await
+        {
+            Ok(cleared) => cleared,
+            Err(e) => {
+                tracing::warn!(error = %e, %user, "typing states not cleared");
+                return;
+            }
         };
         if let Err(e) = self.announce_stops(cleared).await {
-            tracing::warn!(error = %e, user = %user, "typing stops could not be announced");
+            tracing::warn!(error = %e, %user, "typing stops could not be announced");
         }
     }
 

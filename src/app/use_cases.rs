@@ -3,13 +3,14 @@
 //! (conversations, messages, notifications, presence, typing, calls), each following the
 //! same order: load through ports, let the domain decide, persist, then publish.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::domain::{
-    ConversationPolicy, DomainEvent, Identity, MessageRules, TypingBoard, UserId, UserProfile,
+use crate::domain::{ConversationPolicy, DomainEvent, Identity, MessageRules, UserId, UserProfile};
+use crate::ports::{
+    Clock, ConnectionRef, EventBus, EventEnvelope, IdGenerator, PresenceRegistry, Stores,
+    TypingRegistry,
 };
-use crate::ports::{Clock, EventBus, EventEnvelope, IdGenerator, Origin, PresenceRegistry, Stores};
 
 use super::error::{AppError, AppResult};
 
@@ -39,15 +40,17 @@ pub struct Ports {
     pub stores: Stores,
     pub bus: Arc<dyn EventBus>,
     pub presence: Arc<dyn PresenceRegistry>,
+    pub typing: Arc<dyn TypingRegistry>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
 }
 
-/// The authenticated user behind a request, and the connection it came from (if any).
+/// The authenticated user behind a request, and the connection it came from (`None`: a
+/// REST call, which every connection of the user hears about).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub profile: UserProfile,
-    pub origin: Option<Origin>,
+    pub origin: Option<ConnectionRef>,
 }
 
 impl Actor {
@@ -60,17 +63,26 @@ impl Actor {
 pub struct UseCases {
     pub(super) ports: Ports,
     pub(super) rules: Arc<Rules>,
-    /// Typing state is ephemeral and per node: a lost node only loses "is typing" hints.
-    pub(super) typing: Arc<Mutex<TypingBoard>>,
 }
 
 impl UseCases {
     pub fn new(ports: Ports, rules: Rules) -> Self {
-        let typing = Arc::new(Mutex::new(TypingBoard::new(rules.typing_expiry)));
         Self {
             ports,
             rules: Arc::new(rules),
-            typing,
+        }
+    }
+
+    /// The same core under another conversation policy: what one listener enforces on the
+    /// messages sent through it, beside listeners that allow everyone.
+    #[must_use]
+    pub fn with_policy(&self, policy: ConversationPolicy) -> Self {
+        Self {
+            ports: self.ports.clone(),
+            rules: Arc::new(Rules {
+                policy,
+                ..(*self.rules).clone()
+            }),
         }
     }
 
@@ -82,7 +94,7 @@ impl UseCases {
     pub async fn resolve_actor(
         &self,
         identity: &Identity,
-        origin: Option<Origin>,
+        origin: Option<ConnectionRef>,
     ) -> AppResult<Actor> {
         let known = self.ports.stores.users.get(&identity.user_id).await?;
         Ok(Actor {
@@ -117,7 +129,7 @@ impl UseCases {
     /// Announces an event whose data is already stored. A bus failure cannot undo the write,
     /// and the request did succeed, so it is logged rather than returned: clients catch up
     /// from the store (history after seq N, pending notifications).
-    pub(super) async fn publish(&self, event: DomainEvent, origin: Option<Origin>) {
+    pub(super) async fn publish(&self, event: DomainEvent, origin: Option<ConnectionRef>) {
         if let Err(e) = self
             .ports
             .bus

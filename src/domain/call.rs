@@ -173,7 +173,6 @@ pub struct LineState {
 impl CallSession {
     /// The rule for placing a call. A busy callee is not rung: the result is a finished
     /// call (reason `Busy`), which the caller is told about and which is recorded.
-    #[allow(clippy::too_many_arguments)]
     pub fn place(
         id: CallId,
         conversation: &Conversation,

@@ -57,6 +57,9 @@ impl ConversationContext {
     }
 }
 
+/// The context key of a conversation created under an id its poster chose (`Conversation::named`).
+pub const CHOSEN_ID_KEY: &str = "chosenId";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LastMessage {
     pub seq: Seq,
@@ -126,6 +129,19 @@ impl Conversation {
             last_message: None,
             last_seq: Seq::ZERO,
         })
+    }
+
+    /// A conversation under an id its first poster chose (clients that name their chats
+    /// themselves). The context records the id, so that in get-or-create the pair's other
+    /// conversations never stand in for it, and two nodes creating it at once create one.
+    pub fn named(
+        id: ConversationId,
+        participants: Vec<UserId>,
+        now: Timestamp,
+    ) -> Result<Self, ConversationError> {
+        let context =
+            ConversationContext::new([(CHOSEN_ID_KEY.to_owned(), id.as_str().to_owned())])?;
+        Self::new(id, participants, context, now)
     }
 
     /// The key that makes get-or-create idempotent: the same participant set (in any order)

@@ -1,4 +1,4 @@
-//! Domain events: everything a client may be told. Each says which users it concerns; the
+//! Domain events: everything a client may be told. Each names the users it concerns; the
 //! connection hub turns that into connections and each connection's dialect renders it.
 
 use super::call::{CallSession, FinishedCall};
@@ -25,8 +25,8 @@ pub enum DomainEvent {
         message: Message,
         receipt: MessageReceipt,
         sender: UserProfile,
-        /// The conversation's context keys: some dialects derive fields from them (a
-        /// quickclinic relation's doctor and patient give the sender's role).
+        /// The conversation's context keys: some dialects derive fields from them (the
+        /// sender's role from who the context names as which party).
         context: ConversationContext,
         /// Recipients not viewing the conversation, who get a chat alert.
         alert: Vec<UserId>,
@@ -90,33 +90,4 @@ pub enum DomainEvent {
         to: UserId,
         payload: Signal,
     },
-}
-
-impl DomainEvent {
-    /// The users this event concerns: a superset of who sees it. Which of their connections
-    /// see it (joined rooms, the sender's own connection) is the hub's and dialect's business.
-    pub fn concerns(&self) -> Vec<&UserId> {
-        match self {
-            Self::MessagePosted { participants, .. }
-            | Self::MessageEdited { participants, .. }
-            | Self::MessagesDelivered { participants, .. }
-            | Self::MessagesRead { participants, .. }
-            | Self::ConversationJoined { participants, .. }
-            | Self::TypingChanged { participants, .. } => participants.iter().collect(),
-            Self::NotificationCreated(n) => vec![&n.recipient],
-            Self::NotificationsRead { user_id, .. } => vec![user_id],
-            Self::PresenceChanged { change, contacts } => contacts
-                .iter()
-                .chain(std::iter::once(&change.user_id))
-                .collect(),
-            Self::CallRinging { call, .. } | Self::CallAccepted { call, .. } => {
-                vec![&call.caller, &call.callee]
-            }
-            Self::CallBusy { call } => vec![&call.caller],
-            Self::CallDeclined { finished } | Self::CallEnded { finished } => {
-                vec![&finished.session.caller, &finished.session.callee]
-            }
-            Self::CallSignal { to, .. } => vec![to],
-        }
-    }
 }

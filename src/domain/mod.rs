@@ -33,7 +33,7 @@ pub use message::{
 };
 pub use notification::{NewNotification, Notification, NotificationError};
 pub use policy::{ConversationPolicy, PolicyError};
-pub use presence::{PresenceChange, PresenceState};
+pub use presence::{PresenceChange, PresenceState, PresenceTransition};
 pub use receipts::{MessageReceipt, ReadMark, Watermark};
 pub use time::Timestamp;
 pub use typing::{TypingBoard, TypingChange};

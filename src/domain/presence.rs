@@ -17,6 +17,28 @@ impl PresenceState {
     }
 }
 
+/// What one registry update did to a user's presence: the state before and after it,
+/// read and changed atomically.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresenceTransition {
+    pub user_id: UserId,
+    pub before: PresenceState,
+    pub after: PresenceState,
+}
+
+impl PresenceTransition {
+    /// What others should hear about it, if anything.
+    pub fn change(&self, now: Timestamp) -> Option<PresenceChange> {
+        decide_change(&self.user_id, self.before, self.after, now)
+    }
+
+    /// Whether it closed the user's last connection: `lastActive` is recorded then, whatever
+    /// the manual setting, and what belonged to the user's presence (typing, a call) ends.
+    pub fn was_last_connection(&self) -> bool {
+        self.before.connections > 0 && self.after.connections == 0
+    }
+}
+
 /// A change others should hear about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PresenceChange {
@@ -46,11 +68,6 @@ pub fn decide_change(
         }),
         _ => None,
     }
-}
-
-/// `lastActive` is recorded when the last connection closes, whatever the manual setting.
-pub fn records_last_active(after: PresenceState) -> bool {
-    after.connections == 0
 }
 
 #[cfg(test)]
@@ -85,7 +102,18 @@ mod tests {
         let change = decide_change(&uid(), st(1, false), st(0, false), now).unwrap();
         assert!(!change.online);
         assert_eq!(change.last_active, Some(now));
-        assert!(records_last_active(st(0, false)));
+        let last = PresenceTransition {
+            user_id: uid(),
+            before: st(1, false),
+            after: st(0, false),
+        };
+        assert!(last.was_last_connection());
+        assert_eq!(last.change(now).map(|c| c.online), Some(false));
+        let none_left_before = PresenceTransition {
+            before: st(0, false),
+            ..last
+        };
+        assert!(!none_left_before.was_last_connection());
     }
 
     #[test]

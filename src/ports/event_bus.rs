@@ -1,25 +1,25 @@
-//! The event bus: use cases publish domain events after persisting; the connection hub
-//! subscribes. In-process for one node; shared (Redis) for several.
+//! The event bus: use cases publish domain events after persisting; the connection hub of
+//! every node subscribes. In-process for one node; shared (Redis) for several. Every adapter
+//! passes the same contract suite (`tests/integration/bus_contract.rs`), which checks the MUST
+//! sentences below.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::connection::ConnectionRef;
 use crate::domain::DomainEvent;
 
-/// Which connection caused an event, so that the hub can skip echoing it back to that
-/// connection. Opaque to the core.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Origin(pub String);
-
+/// A domain event and the connection whose request caused it (`None`: a REST call, a timer),
+/// so that a node can leave that one connection out where its dialect answers it otherwise.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventEnvelope {
     pub event: DomainEvent,
-    pub origin: Option<Origin>,
+    pub origin: Option<ConnectionRef>,
 }
 
 impl EventEnvelope {
-    pub fn new(event: DomainEvent, origin: Option<Origin>) -> Self {
+    pub fn new(event: DomainEvent, origin: Option<ConnectionRef>) -> Self {
         Self { event, origin }
     }
 }
@@ -34,18 +34,27 @@ pub enum BusError {
 #[async_trait]
 pub trait EventSubscription: Send {
     /// The next event, shared with the other subscribers; `None` once the bus is gone.
-    /// A subscriber that falls too far behind skips the oldest events (and the adapter
-    /// logs how many) rather than holding up everyone else.
+    ///
+    /// A subscription MUST yield every event published after it was created, on any node,
+    /// each once, with its origin, and the events of one publisher in the order they were
+    /// published. A subscriber that falls too far behind MUST skip the oldest events (and
+    /// the adapter logs how many) rather than hold up the publishers or the other
+    /// subscribers.
     async fn next(&mut self) -> Option<Arc<EventEnvelope>>;
 }
 
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait EventBus: Send + Sync {
+    /// Hands the event to every subscription, on every node.
+    ///
     /// # Errors
     /// MUST return an error when the event could not be handed to the bus; it is then lost
-    /// for live delivery (the data it announces is already stored).
+    /// for live delivery (the data it announces is already stored). Publishing while nobody
+    /// subscribes MUST succeed: there is nobody to tell.
     async fn publish(&self, envelope: EventEnvelope) -> Result<(), BusError>;
 
+    /// A new subscription. It MUST be ready when this returns: nothing published afterwards
+    /// is missed, so a node subscribes before it serves.
     fn subscribe(&self) -> Box<dyn EventSubscription>;
 }

@@ -4,18 +4,22 @@
 pub mod auth;
 pub mod blob;
 pub mod clock;
+pub mod connection;
 pub mod event_bus;
 pub mod ids;
 pub mod presence;
 pub mod store;
+pub mod typing;
 
 pub use auth::{TokenError, TokenVerifier};
 pub use blob::{Blob, BlobError, BlobStore, StoredBlob};
 pub use clock::Clock;
-pub use event_bus::{BusError, EventBus, EventEnvelope, EventSubscription, Origin};
+pub use connection::{ConnectionRef, NodeId};
+pub use event_bus::{BusError, EventBus, EventEnvelope, EventSubscription};
 pub use ids::IdGenerator;
 pub use presence::{PresenceError, PresenceRegistry};
 pub use store::{
     Appended, CallSessionStore, ConversationStore, MessageStore, NotificationStore, Page,
     StoreError, Stores, UserDirectory,
 };
+pub use typing::{TypingError, TypingRegistry};

@@ -173,7 +173,7 @@ async fn same_conversation(w: &mut Switchboard) {
 
 // --- the main applications' server-to-server calls -----------------------------------------
 
-/// What the notifications of the scenarios refer to (the seed's example post id).
+/// What the notifications of the scenarios refer to (the family's example post id).
 pub const REFERENCE_ID: &str = "66f1234567890abcdef01234";
 
 #[when(expr = "the app notifies {string} of a {string}: {string}")]
@@ -185,7 +185,7 @@ async fn app_notifies(w: &mut Switchboard, user: String, kind: String, message: 
         "message": message,
         "referenceId": REFERENCE_ID,
     });
-    let url = format!("{}/api/v1/notifications", w.app().native);
+    let url = format!("{}/api/v1/notifications", w.app().url("native"));
     w.http("POST", url, service_headers(), Some(body)).await;
     let (status, body) = w.response();
     assert_eq!(*status, 201, "notification trigger: {body}");
@@ -199,12 +199,7 @@ async fn app_notifies_on(
     kind: String,
     message: String,
 ) {
-    let base = match listener.as_str() {
-        "linsta" => w.app().linsta.clone(),
-        "quickclinic" => w.app().quickclinic.clone(),
-        "native" => w.app().native.clone(),
-        other => panic!("no listener {other:?}"),
-    };
+    let base = w.app().url(&listener).to_owned();
     let body = json!({ "userId": w.user(&user).id, "type": kind, "message": message });
     w.http(
         "POST",
@@ -220,21 +215,21 @@ async fn app_notifies_on(
 #[when(expr = "a notification for {string} is posted without the service key")]
 async fn notification_without_key(w: &mut Switchboard, user: String) {
     let body = json!({ "userId": w.user(&user).id, "type": "LIKE", "message": "x" });
-    let url = format!("{}/api/v1/notifications", w.app().native);
+    let url = format!("{}/api/v1/notifications", w.app().url("native"));
     w.http("POST", url, json!({}), Some(body)).await;
 }
 
 #[when(expr = "a notification for {string} is posted with {string}'s token")]
 async fn notification_with_user_token(w: &mut Switchboard, user: String, poster: String) {
     let body = json!({ "userId": w.user(&user).id, "type": "LIKE", "message": "x" });
-    let url = format!("{}/api/v1/notifications", w.app().native);
+    let url = format!("{}/api/v1/notifications", w.app().url("native"));
     w.http_as(Some(&poster), "POST", url, Some(body)).await;
 }
 
 #[given(expr = "the service provisions a conversation for {string} and {string}")]
 async fn provision(w: &mut Switchboard, a: String, b: String) {
     let ids = [w.user(&a).id.clone(), w.user(&b).id.clone()];
-    let url = format!("{}/api/v1/conversations", w.app().native);
+    let url = format!("{}/api/v1/conversations", w.app().url("native"));
     let headers = json!({ "authorization": format!("Bearer {}", crate::support::SERVICE_KEY) });
     w.http("POST", url, headers, Some(json!({ "participantIds": ids })))
         .await;

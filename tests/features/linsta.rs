@@ -1,4 +1,4 @@
-//! Steps of the `linsta` dialect (seed 003): the `auth.token` handshake, chat rooms over REST,
+//! Steps of the `linsta` dialect (docs/DIALECTS.md): the `auth.token` handshake, chat rooms over REST,
 //! `join_room` / `send_message` / `receive_message`, `get_history`, and notifications.
 
 use cucumber::{given, then, when};
@@ -9,7 +9,7 @@ use crate::support::{self, Claims};
 use crate::world::{Switchboard, list, texts};
 
 async fn connect(w: &mut Switchboard, client: &str, user: &str, options: Value) -> Value {
-    let url = w.app().linsta.clone();
+    let url = w.app().url("linsta").to_owned();
     w.connect(client, user, url, options).await
 }
 
@@ -46,7 +46,7 @@ async fn connects_again(w: &mut Switchboard, user: String, client: String) {
     assert_connected(&reply, &client);
 }
 
-// A refused connection still completes the Socket.IO connect (DIALECTS.md, "Refused
+// A refused connection still completes the Socket.IO connect (docs/DIALECTS.md, "Refused
 // connections"): the steps after these check the error and the server's disconnect.
 #[when(expr = "{string} connects to linsta without a token")]
 async fn connects_without_token(w: &mut Switchboard, user: String) {
@@ -85,7 +85,7 @@ async fn connects_expired(w: &mut Switchboard, user: String) {
 // --- chat rooms over REST ----------------------------------------------------------------------
 
 async fn open_room(w: &mut Switchboard, user: Option<&str>, body: Value) {
-    let url = format!("{}/api/chat/rooms", w.app().linsta);
+    let url = format!("{}/api/chat/rooms", w.app().url("linsta"));
     w.http_as(user, "POST", url, Some(body)).await;
     let (status, body) = w.response().clone();
     if status == 200
@@ -139,7 +139,7 @@ async fn room_participants(w: &mut Switchboard, a: String, b: String) {
 
 #[when(expr = "{string} lists the chat rooms")]
 async fn lists_rooms(w: &mut Switchboard, user: String) {
-    let url = format!("{}/api/chat/rooms", w.app().linsta);
+    let url = format!("{}/api/chat/rooms", w.app().url("linsta"));
     w.http_as(Some(&user), "GET", url, None).await;
 }
 
@@ -178,7 +178,7 @@ async fn list_shows_room(w: &mut Switchboard, a: String, b: String) {
 async fn fetches_messages(w: &mut Switchboard, user: String) {
     let url = format!(
         "{}/api/chat/messages/{}?limit=50&skip=0",
-        w.app().linsta,
+        w.app().url("linsta"),
         w.conversation()
     );
     w.http_as(Some(&user), "GET", url, None).await;
@@ -188,7 +188,7 @@ async fn fetches_messages(w: &mut Switchboard, user: String) {
 async fn fetches_unknown(w: &mut Switchboard, user: String) {
     let url = format!(
         "{}/api/chat/messages/000000000000000000000000",
-        w.app().linsta
+        w.app().url("linsta")
     );
     w.http_as(Some(&user), "GET", url, None).await;
 }

@@ -1,4 +1,4 @@
-//! Steps of the `quickclinic` dialect (seed 004): doctor–patient relations over REST, the
+//! Steps of the `quickclinic` dialect (docs/DIALECTS.md): doctor–patient relations over REST, the
 //! relation handshake and its `connected` greeting, `send_message` / `new_message`, typing,
 //! read receipts, paged `get_initial_messages`, and the chats REST routes.
 
@@ -9,7 +9,7 @@ use crate::common::assert_iso;
 use crate::world::{Switchboard, list, texts};
 
 fn relations_url(w: &Switchboard) -> String {
-    format!("{}/api/doctorpatientrelations", w.app().quickclinic)
+    format!("{}/api/doctorpatientrelations", w.app().url("quickclinic"))
 }
 
 fn chats_url(w: &Switchboard) -> String {
@@ -54,7 +54,7 @@ async fn relation_names(w: &mut Switchboard, doctor: String, patient: String) {
 // --- handshake -------------------------------------------------------------------------------
 
 async fn connect(w: &mut Switchboard, user: &str, options: Value) -> Value {
-    let url = w.app().quickclinic.clone();
+    let url = w.app().url("quickclinic").to_owned();
     w.connect(user, user, url, options).await
 }
 
@@ -333,7 +333,7 @@ async fn message_is_read(w: &mut Switchboard, text: String) {
 
 #[when(expr = "someone checks the health of the quickclinic listener")]
 async fn checks_health(w: &mut Switchboard) {
-    let url = format!("{}/health", w.app().quickclinic);
+    let url = format!("{}/health", w.app().url("quickclinic"));
     w.http_as(None, "GET", url, None).await;
 }
 

@@ -53,7 +53,7 @@ impl Switchboard {
             .expect("the npm install task")
             .unwrap_or_else(|err| panic!("{err}"));
         Self {
-            app: Some(support::spawn_app().await),
+            app: Some(support::spawn_app(&support::all_dialects()).await),
             bridge: Some(Bridge::spawn()),
             users: HashMap::new(),
             clients: HashMap::new(),
@@ -131,7 +131,7 @@ impl Switchboard {
             "avatar": format!("https://example.com/{id}.png"),
             "role": role.unwrap_or("user"),
         });
-        let url = format!("{}/api/v1/users/{id}", self.app().native);
+        let url = format!("{}/api/v1/users/{id}", self.app().url("native"));
         let (status, body) = self
             .bridge()
             .http("PUT", &url, service_headers(), Some(profile))

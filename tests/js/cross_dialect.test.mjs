@@ -1,4 +1,4 @@
-// One core, many dialects at once (DIALECTS.md): a conversation whose participants speak
+// One core, many dialects at once (docs/DIALECTS.md): a conversation whose participants speak
 // different dialects, each receiving the other's messages in its own event names and shapes;
 // and the native provisioning routes used from every listener.
 

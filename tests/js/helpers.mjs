@@ -30,7 +30,7 @@ export const TRANSPORTS = [
   { name: "polling only", options: { transports: ["polling"] }, upgraded: false },
 ];
 
-/** ISO-8601 UTC with milliseconds, as DIALECTS.md fixes every wire timestamp. */
+/** ISO-8601 UTC with milliseconds, as docs/DIALECTS.md fixes every wire timestamp. */
 export const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** A fresh id shaped like a Mongo ObjectId, so that tests sharing one server never collide. */
@@ -203,7 +203,7 @@ export function assertErrorEvent(payload) {
   assert.ok(payload.message.length > 0, "empty error message");
 }
 
-/** Asserts an ack refusal: `{ error: … }` (DIALECTS.md, "Acks and errors"). */
+/** Asserts an ack refusal: `{ error: … }` (docs/DIALECTS.md, "Acks and errors"). */
 export function assertAckError(ack) {
   assert.ok(ack && typeof ack === "object" && "error" in ack, `expected {error}, got ${JSON.stringify(ack)}`);
   assert.ok(ack.error, `empty error in ${JSON.stringify(ack)}`);

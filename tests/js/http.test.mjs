@@ -1,6 +1,6 @@
-// What browsers and operators rely on besides the events: the health check the QuickClinic
-// seed documents, and CORS on the REST routes and the Socket.IO polling endpoint (both seeds
-// enable CORS for their front-ends, and a browser app sends its token in a header).
+// What browsers and operators rely on besides the events: the health check QuickClinic's
+// server documented, and CORS on the REST routes and the Socket.IO polling endpoint (the Node
+// servers enabled CORS for their front-ends, and a browser app sends its token in a header).
 
 import assert from "node:assert/strict";
 import { request } from "node:http";

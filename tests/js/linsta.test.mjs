@@ -1,4 +1,4 @@
-// Wire compatibility of the `linsta` dialect (seed 003, DIALECTS.md "linsta"): the real
+// Wire compatibility of the `linsta` dialect (docs/DIALECTS.md, "linsta"): the real
 // socket.io-client, configured as the Linsta app configures it, over the default transports
 // and over polling only, plus the REST routes the app calls.
 
@@ -145,7 +145,7 @@ for (const transport of TRANSPORTS) {
         const { chatRoomId } = await openRoom(alice, bob);
         const a = await connect(alice, track);
         const b = await connect(bob, track);
-        // Alice's join is acked so that she is surely in the room; Bob joins as the seed's
+        // Alice's join is acked so that she is surely in the room; Bob joins as the app's
         // client does, with a plain emit, and Alice hears of it.
         await join(a, chatRoomId);
         b.emit("join_room", { chatRoomId });

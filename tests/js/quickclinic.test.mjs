@@ -1,4 +1,4 @@
-// Wire compatibility of the `quickclinic` dialect (seed 004, DIALECTS.md "quickclinic"): a chat
+// Wire compatibility of the `quickclinic` dialect (docs/DIALECTS.md, "quickclinic"): a chat
 // is a doctor–patient relation; the socket handshake names the relation. The real
 // socket.io-client over the default transports and over polling only, plus the REST routes.
 
@@ -147,16 +147,20 @@ for (const transport of TRANSPORTS) {
         assert.deepEqual(texts(acked?.messages ?? []), ["m2", "m3"], JSON.stringify(acked));
       }));
 
-    it("send_message reaches the other side as new_message {message}", () =>
+    it("send_message reaches the whole room, the sender included, as new_message {message}", () =>
       withClients(async (track) => {
         const { doctor, patient } = await pair();
         const { id } = await openRelation(doctor, patient);
         const d = await connect(doctor, id, track);
         const p = await connect(patient, id, track);
+        // Sent without an ack, as the app does: it shows its own message when it comes back.
         d.emit("send_message", { text: "How are you feeling?" });
-        const received = await p.next("new_message");
-        assertClinicMessage(received.message, { relationId: id, sender: doctor, role: "doctor", text: "How are you feeling?" });
+        for (const client of [p, d]) {
+          const received = await client.next("new_message");
+          assertClinicMessage(received.message, { relationId: id, sender: doctor, role: "doctor", text: "How are you feeling?" });
+        }
         await p.none("new_message");
+        await d.none("new_message");
 
         p.emit("send_message", { text: "Better, thanks" });
         const reply = await d.next("new_message", (e) => e?.message?.text === "Better, thanks");

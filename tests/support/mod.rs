@@ -1,7 +1,7 @@
-//! What the black-box test binaries share (`js_wire`, `features`): the whole server started
-//! in-process on ephemeral ports with the linsta, quickclinic and native listeners on the
-//! memory store (or a chosen one), the test secrets, HS256 tokens, the Node.js setup of
-//! `tests/js`, and real database servers (`real_servers`, `postgres`).
+//! What the test binaries share (`integration`, `features`): the whole server started
+//! in-process on ephemeral ports with a listener per chosen dialect on the memory store (or a
+//! chosen one), the test secrets, HS256 tokens, the Node.js setup of `tests/js`, and real
+//! database servers (`real_servers`, `postgres`, `mongo`).
 
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
@@ -12,51 +12,56 @@ pub mod mongo;
 pub mod postgres;
 pub mod real_servers;
 
-use std::net::SocketAddr;
+use std::ops::Not;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Once;
 
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
-use switchboard::app::config::{ListenerSettings, Settings, StoreKind, StoreSettings};
-use switchboard::app::serve::{self, RunningServer};
+use switchboard::adapters::inbound::dialects;
+use switchboard::bootstrap::config::{
+    ListenerSettings, Settings, StoreKind, StoreSettings, Transport,
+};
+use switchboard::bootstrap::serve::{self, RunningServer};
 
 pub const JWT_SECRET: &str = "switchboard-black-box-secret";
 pub const SERVICE_KEY: &str = "switchboard-black-box-service-key";
 
-/// A running server and the base URLs of its listeners.
+/// A running server and the base URLs of its listeners, one per dialect it was started
+/// with.
 pub struct TestApp {
     server: RunningServer,
-    pub linsta: String,
-    pub quickclinic: String,
-    pub native: String,
-    // Kept so that the blob directory outlives the server.
-    _blobs: tempfile::TempDir,
+    urls: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for TestApp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TestApp")
-            .field("linsta", &self.linsta)
-            .field("quickclinic", &self.quickclinic)
-            .field("native", &self.native)
+            .field("urls", &self.urls)
             .finish_non_exhaustive()
     }
 }
 
-fn listener(name: &str, dialect: &str, transports: &[&str]) -> ListenerSettings {
-    ListenerSettings {
-        name: name.into(),
-        bind: "127.0.0.1:0".into(),
-        dialect: dialect.into(),
-        transports: transports.iter().map(|t| (*t).to_owned()).collect(),
-        legacy_identity: false,
-    }
+/// The dialects the black-box suites speak: every dialect of the registry.
+pub fn all_dialects() -> Vec<&'static str> {
+    dialects::names()
 }
 
-fn url(addr: SocketAddr) -> String {
-    format!("http://{addr}")
+/// A listener of `dialect` on an ephemeral port, named after it: Socket.IO and REST, or REST
+/// alone for a dialect without socket events.
+fn listener(dialect: &str) -> ListenerSettings {
+    let sockets = dialects::by_name(dialect)
+        .unwrap_or_else(|| panic!("no dialect {dialect:?} in the registry"))
+        .events()
+        .is_empty()
+        .not();
+    let transports: &[Transport] = if sockets {
+        &[Transport::SocketIo, Transport::Rest]
+    } else {
+        &[Transport::Rest]
+    };
+    ListenerSettings::new(dialect, "127.0.0.1:0", transports)
 }
 
 /// Logs stay quiet unless `TEST_LOG` is set (then `RUST_LOG`, or `info`, filters them).
@@ -74,44 +79,58 @@ fn init_test_log() {
     });
 }
 
-/// Starts the server as a deployment would run it, on the memory store and port 0.
-pub async fn spawn_app() -> TestApp {
-    spawn_app_on(StoreSettings {
-        kind: StoreKind::Memory,
-        ..StoreSettings::default()
-    })
+/// Starts the server as a deployment would run it, on the memory store, with a listener on
+/// port 0 for each of `dialects`.
+pub async fn spawn_app(dialects: &[&str]) -> TestApp {
+    spawn_app_on(
+        StoreSettings {
+            kind: StoreKind::Memory,
+            ..StoreSettings::default()
+        },
+        dialects,
+    )
     .await
 }
 
-/// Starts the server as a deployment would run it, on the given store and port 0.
-pub async fn spawn_app_on(store: StoreSettings) -> TestApp {
+/// Starts the server as a deployment would run it, on the given store, with a listener on
+/// port 0 for each of `dialects`.
+pub async fn spawn_app_on(store: StoreSettings, dialects: &[&str]) -> TestApp {
     init_test_log();
-    let blobs = tempfile::tempdir().expect("a temporary blob directory");
     let mut settings = Settings {
         store,
         ..Settings::default()
     };
     settings.auth.jwt_secret = Some(JWT_SECRET.into());
     settings.auth.service_key = Some(SERVICE_KEY.into());
-    settings.blobs.dir = blobs.path().to_path_buf();
-    settings.listeners = vec![
-        listener("linsta", "linsta", &["socketio", "rest"]),
-        listener("quickclinic", "quickclinic", &["socketio", "rest"]),
-        listener("native", "native", &["rest"]),
-    ];
+    settings.listeners = dialects.iter().map(|d| listener(d)).collect();
     let server = serve::start(settings)
         .await
         .expect("the server starts with the test settings");
-    TestApp {
-        linsta: url(server.addr("linsta")),
-        quickclinic: url(server.addr("quickclinic")),
-        native: url(server.addr("native")),
-        server,
-        _blobs: blobs,
-    }
+    let urls = dialects
+        .iter()
+        .map(|d| ((*d).to_owned(), format!("http://{}", server.addr(d))))
+        .collect();
+    TestApp { server, urls }
 }
 
 impl TestApp {
+    /// The base URL of the listener of `dialect`.
+    ///
+    /// # Panics
+    /// When the app was started without that dialect.
+    pub fn url(&self, dialect: &str) -> &str {
+        self.urls
+            .iter()
+            .find(|(d, _)| d == dialect)
+            .map(|(_, url)| url.as_str())
+            .unwrap_or_else(|| panic!("the app was started without a {dialect} listener"))
+    }
+
+    /// Every listener: dialect and base URL.
+    pub fn urls(&self) -> &[(String, String)] {
+        &self.urls
+    }
+
     pub async fn stop(self) {
         self.server.stop().await;
     }

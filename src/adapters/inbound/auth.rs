@@ -1,6 +1,7 @@
 //! Who is calling: credentials from wherever a family's clients put them, checked against
-//! the token verifier; and the service key of server-to-server calls. Shared by the
-//! Socket.IO handshake and the REST routes, so every transport accepts the same things.
+//! the token verifier; a `userId` a client claims, checked against them; and the service key
+//! of server-to-server calls. Shared by the Socket.IO handshake, the identify events and the
+//! REST routes, so every transport accepts the same things.
 
 use http::HeaderMap;
 use http::header::{AUTHORIZATION, COOKIE};
@@ -65,35 +66,55 @@ pub enum AuthFailure {
     BadUserId,
 }
 
-/// The identity behind `credentials`. A presented token is always verified, legacy or not.
+/// The identity behind `credentials`. A presented token is always verified, legacy or not;
+/// a claimed `userId` must then be the token's user, and without a token it is trusted only
+/// with legacy identity.
 pub fn authenticate(
     verifier: Option<&dyn TokenVerifier>,
     credentials: &Credentials,
     legacy_identity: bool,
 ) -> Result<Identity, AuthFailure> {
-    let claimed = credentials
-        .claimed_user
-        .as_deref()
-        .map(|raw| UserId::parse(raw).map_err(|_| AuthFailure::BadUserId))
-        .transpose()?;
-    match (&credentials.token, claimed) {
-        (Some(token), claimed) => {
-            let verifier = verifier.ok_or(AuthFailure::NoVerifier)?;
-            let identity = verifier.verify(token).map_err(|e| match e {
-                TokenError::Expired => AuthFailure::Expired,
-                TokenError::NoUserId => AuthFailure::NoUserId,
-                TokenError::Invalid(reason) => {
-                    tracing::debug!(%reason, "token refused");
-                    AuthFailure::Invalid
-                }
-            })?;
-            match claimed {
-                Some(user) if user != identity.user_id => Err(AuthFailure::Mismatch),
-                _ => Ok(identity),
-            }
+    let presented = verify_token(verifier, credentials.token.as_deref())?;
+    match &credentials.claimed_user {
+        Some(claimed) => confirm_claim(presented, claimed, legacy_identity),
+        None => presented.ok_or(AuthFailure::Missing),
+    }
+}
+
+/// The identity of a presented token (`None` when none was presented).
+pub fn verify_token(
+    verifier: Option<&dyn TokenVerifier>,
+    token: Option<&str>,
+) -> Result<Option<Identity>, AuthFailure> {
+    let Some(token) = token else {
+        return Ok(None);
+    };
+    let verifier = verifier.ok_or(AuthFailure::NoVerifier)?;
+    let identity = verifier.verify(token).map_err(|e| match e {
+        TokenError::Expired => AuthFailure::Expired,
+        TokenError::NoUserId => AuthFailure::NoUserId,
+        TokenError::Invalid(reason) => {
+            tracing::debug!(%reason, "token refused");
+            AuthFailure::Invalid
         }
-        (None, Some(user)) if legacy_identity => Ok(Identity::bare(user)),
-        (None, _) => Err(AuthFailure::Missing),
+    })?;
+    Ok(Some(identity))
+}
+
+/// The identity behind a bare `userId` a client claims: the presented (verified) token's
+/// when there is one, which the claim must match; without a token, the claim itself, but
+/// only with legacy identity.
+pub fn confirm_claim(
+    presented: Option<Identity>,
+    claimed: &str,
+    legacy_identity: bool,
+) -> Result<Identity, AuthFailure> {
+    let claimed = UserId::parse(claimed).map_err(|_| AuthFailure::BadUserId)?;
+    match presented {
+        Some(identity) if identity.user_id == claimed => Ok(identity),
+        Some(_) => Err(AuthFailure::Mismatch),
+        None if legacy_identity => Ok(Identity::bare(claimed)),
+        None => Err(AuthFailure::Missing),
     }
 }
 
@@ -252,6 +273,31 @@ mod tests {
         );
         let legacy = authenticate(Some(&v), &with(None, Some("u2")), true).unwrap();
         assert_eq!(legacy.user_id.as_str(), "u2");
+        assert_eq!(
+            authenticate(Some(&v), &with(None, Some("a b")), true),
+            Err(AuthFailure::BadUserId)
+        );
+    }
+
+    #[test]
+    fn a_claimed_user_must_be_the_tokens_unless_legacy_identity_trusts_it() {
+        let token_of = |user: &str| Some(Identity::bare(UserId::parse(user).unwrap()));
+        assert_eq!(
+            confirm_claim(token_of("u1"), "u1", false).map(|i| i.user_id),
+            Ok(UserId::parse("u1").unwrap())
+        );
+        for legacy in [false, true] {
+            assert_eq!(
+                confirm_claim(token_of("u1"), "u2", legacy),
+                Err(AuthFailure::Mismatch)
+            );
+        }
+        assert_eq!(confirm_claim(None, "u2", false), Err(AuthFailure::Missing));
+        assert_eq!(
+            confirm_claim(None, "u2", true).map(|i| i.user_id),
+            Ok(UserId::parse("u2").unwrap())
+        );
+        assert_eq!(confirm_claim(None, "", true), Err(AuthFailure::BadUserId));
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! Inbound adapters: how clients reach the core. Transports (Socket.IO, REST) carry frames;
-//! dialect codecs give them meaning; sessions run them; the hub delivers what happened.
+//! Inbound adapters: how clients reach the core. Transports carry frames; dialects give
+//! them meaning (a table of events, the rendering of domain events, REST routes); the
+//! session runs one connection (identity, limits, order, acks and errors); the hub delivers
+//! what happened to every listener's connections.
 
 pub mod auth;
-pub mod dialect;
+pub mod dialects;
 pub mod hub;
-pub mod rest;
+pub mod protocol;
 pub mod session;
-pub mod socketio;
+pub mod transports;
 pub mod wire_time;

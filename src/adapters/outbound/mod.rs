@@ -1,5 +1,8 @@
 //! Outbound adapters, one folder per technology; each optional one behind its Cargo feature.
 
+// What crosses between nodes: the Redis adapters' form of domain events.
+#[cfg(feature = "redis")]
+pub mod event_codec;
 pub mod inprocess;
 pub mod jwt;
 pub mod local;

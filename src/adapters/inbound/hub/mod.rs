@@ -14,9 +14,9 @@ use serde_json::value::RawValue;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::adapters::inbound::dialect::DialectCodec;
+use crate::adapters::inbound::protocol::Dialect;
 use crate::domain::{ConversationId, DomainEvent, UserId};
-use crate::ports::{EventEnvelope, EventSubscription, Origin};
+use crate::ports::{ConnectionRef, EventEnvelope, EventSubscription, NodeId};
 
 use registry::Registry;
 
@@ -33,30 +33,30 @@ pub trait ConnectionSink: Send + Sync {
 pub struct Hub {
     /// Tags origins made here, so an event that comes back (from a shared bus) is matched to
     /// the connection it came from only on this node.
-    node: String,
+    node: NodeId,
     next_conn: AtomicU64,
     listeners: RwLock<Vec<Arc<ListenerHub>>>,
 }
 
 /// The connections of one listener, all speaking its dialect.
 pub struct ListenerHub {
-    codec: Arc<dyn DialectCodec>,
+    dialect: Arc<dyn Dialect>,
     registry: RwLock<Registry>,
 }
 
 impl Hub {
-    pub fn new(node: impl Into<String>) -> Arc<Self> {
+    pub fn new(node: NodeId) -> Arc<Self> {
         Arc::new(Self {
-            node: node.into(),
+            node,
             next_conn: AtomicU64::new(1),
             listeners: RwLock::new(Vec::new()),
         })
     }
 
-    /// Adds a listener whose connections speak `codec`'s dialect.
-    pub fn add_listener(&self, codec: Arc<dyn DialectCodec>) -> Arc<ListenerHub> {
+    /// Adds a listener whose connections speak `dialect`.
+    pub fn add_listener(&self, dialect: Arc<dyn Dialect>) -> Arc<ListenerHub> {
         let listener = Arc::new(ListenerHub {
-            codec,
+            dialect,
             registry: RwLock::new(Registry::default()),
         });
         write(&self.listeners).push(listener.clone());
@@ -68,13 +68,14 @@ impl Hub {
     }
 
     /// The origin that marks changes made by this connection.
-    pub fn origin(&self, conn: ConnId) -> Origin {
-        Origin(format!("{}#{conn}", self.node))
+    pub fn origin(&self, conn: ConnId) -> ConnectionRef {
+        ConnectionRef::new(self.node.clone(), conn)
     }
 
-    fn local_conn(&self, origin: Option<&Origin>) -> Option<ConnId> {
-        let (node, conn) = origin?.0.rsplit_once('#')?;
-        (node == self.node).then(|| conn.parse().ok()).flatten()
+    fn local_conn(&self, origin: Option<&ConnectionRef>) -> Option<ConnId> {
+        origin
+            .filter(|origin| origin.node == self.node)
+            .map(|origin| origin.conn)
     }
 
     /// Delivers one event to every listener's connections that must see it.
@@ -108,8 +109,8 @@ impl Hub {
 }
 
 impl ListenerHub {
-    pub fn codec(&self) -> &Arc<dyn DialectCodec> {
-        &self.codec
+    pub fn dialect(&self) -> &Arc<dyn Dialect> {
+        &self.dialect
     }
 
     pub fn register(&self, conn: ConnId, user: UserId, sink: Arc<dyn ConnectionSink>) {
@@ -136,7 +137,7 @@ impl ListenerHub {
         if read(&self.registry).is_empty() {
             return;
         }
-        let deliveries = self.codec.render(event);
+        let deliveries = self.dialect.render(event);
         let mut sent: Vec<(&'static str, ConnId)> = Vec::new();
         for delivery in deliveries {
             let payload = match serde_json::value::to_raw_value(&delivery.payload) {
@@ -178,10 +179,8 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::adapters::inbound::dialect::{
-        Audience, Command, Delivery, Handshake, Outcome, Reply, SessionView, WireError,
-    };
-    use crate::app::config::Dialect;
+    use crate::adapters::inbound::protocol::{Audience, Delivery};
+    use crate::adapters::inbound::session::EventTable;
 
     /// Records what it was sent.
     #[derive(Default)]
@@ -206,20 +205,14 @@ mod tests {
     }
 
     /// Renders every event as fixed deliveries, to test the hub's routing alone.
-    struct Fixed(Vec<Delivery>);
+    struct Fixed(Vec<Delivery>, EventTable);
 
-    impl DialectCodec for Fixed {
-        fn dialect(&self) -> Dialect {
-            Dialect::Native
+    impl Dialect for Fixed {
+        fn name(&self) -> &'static str {
+            "fixed"
         }
-        fn on_connect(&self, _: &Handshake<'_>) -> Result<Vec<Command>, WireError> {
-            Ok(vec![])
-        }
-        fn decode(&self, _: &SessionView<'_>, _: &str, _: &Value) -> Result<Command, WireError> {
-            Err(WireError::new("unused"))
-        }
-        fn reply(&self, _: &SessionView<'_>, _: &Outcome) -> Reply {
-            Reply::ack_only(Value::Null)
+        fn events(&self) -> &EventTable {
+            &self.1
         }
         fn render(&self, _: &DomainEvent) -> Vec<Delivery> {
             self.0.clone()
@@ -252,8 +245,8 @@ mod tests {
 
     /// Connections: 1 = a (in r1, r2), 2 = a (in r1), 3 = b (in r1), 4 = c (no room).
     fn setup(deliveries: Vec<Delivery>) -> Setup {
-        let hub = Hub::new("node1");
-        let listener = hub.add_listener(Arc::new(Fixed(deliveries)));
+        let hub = Hub::new(NodeId::new("node1"));
+        let listener = hub.add_listener(Arc::new(Fixed(deliveries, EventTable::new())));
         let mut sinks = Vec::new();
         for (user, rooms) in [
             ("a", &["r1", "r2"][..]),
@@ -312,7 +305,7 @@ mod tests {
             "m",
             json!({}),
         )]);
-        let foreign = Origin("node2#1".into());
+        let foreign = ConnectionRef::new(NodeId::new("node2"), 1);
         s.hub
             .deliver(&EventEnvelope::new(any_event().event, Some(foreign)));
         assert_eq!(counts(&s), [1, 1, 1, 0]);

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{ConnId, ConnectionSink};
-use crate::adapters::inbound::dialect::{Audience, Delivery};
+use crate::adapters::inbound::protocol::{Audience, Delivery};
 use crate::domain::{ConversationId, UserId};
 
 #[derive(Default)]

@@ -1,6 +1,7 @@
 //! The document layout, and its mapping to domain values. Field names follow the Mongoose
-//! models of the Node servers (kaajkaam's `Conversation` and `Message`, the notification and
-//! user shapes the dialects send); what the core needs beyond them is added under new names:
+//! models of the Node servers (the richest family's `Conversation` and `Message`, the
+//! notification and user shapes the dialects send); what the core needs beyond them is
+//! added under new names:
 //!
 //! - `conversations`: `participants`, `lastMessage { text, sender, timestamp }`, `isActive`,
 //!   `createdAt`, `updatedAt` as in Mongoose; added: `context` (orderId, gigId, …),

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::rows::corrupt;
+use crate::adapters::json;
 use crate::domain::{Attachment, ConversationContext, DataValue};
 use crate::ports::StoreError;
 
@@ -79,40 +80,13 @@ pub fn attachments_from_json(raw: impl JsonColumn) -> Result<Vec<Attachment>, St
         .collect())
 }
 
-/// JSON has no NaN or infinity: such numbers are stored as `null`.
+/// Notification data as JSON, by the rules of `crate::adapters::json`.
 pub fn data_to_json(value: &DataValue) -> Value {
-    match value {
-        DataValue::Null => Value::Null,
-        DataValue::Bool(b) => Value::Bool(*b),
-        DataValue::Number(n) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
-        DataValue::String(s) => Value::String(s.clone()),
-        DataValue::List(items) => Value::Array(items.iter().map(data_to_json).collect()),
-        DataValue::Map(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), data_to_json(v)))
-                .collect(),
-        ),
-    }
+    json::data_to_json(value)
 }
 
 pub fn data_from_json(raw: impl JsonColumn) -> Result<DataValue, StoreError> {
-    Ok(data_from_value(raw.into_json("notification data")?))
-}
-
-fn data_from_value(value: Value) -> DataValue {
-    match value {
-        Value::Null => DataValue::Null,
-        Value::Bool(b) => DataValue::Bool(b),
-        // Every JSON number has an f64 reading (large integers round).
-        Value::Number(n) => n.as_f64().map_or(DataValue::Null, DataValue::Number),
-        Value::String(s) => DataValue::String(s),
-        Value::Array(items) => DataValue::List(items.into_iter().map(data_from_value).collect()),
-        Value::Object(map) => DataValue::Map(
-            map.into_iter()
-                .map(|(k, v)| (k, data_from_value(v)))
-                .collect(),
-        ),
-    }
+    Ok(json::data_from_json(&raw.into_json("notification data")?))
 }
 
 #[cfg(test)]
@@ -135,11 +109,6 @@ mod tests {
             data
         );
         assert_eq!(data_from_json(data_to_json(&data)).unwrap(), data);
-    }
-
-    #[test]
-    fn numbers_json_cannot_hold_become_null() {
-        assert_eq!(data_to_json(&DataValue::Number(f64::NAN)), Value::Null);
     }
 
     #[test]

@@ -1,0 +1,92 @@
+//! Reading client arguments: each helper names the field and what was wrong with it, so a
+//! malformed event gets an error its developer can act on instead of a generic failure.
+
+use serde_json::{Map, Value};
+
+use super::wire::WireError;
+use crate::domain::{ConversationId, MessageId};
+
+/// The first argument as an object. `what` names the event for the message.
+pub fn object<'a>(args: &'a Value, what: &str) -> Result<&'a Map<String, Value>, WireError> {
+    args.as_object()
+        .ok_or_else(|| WireError::new(format!("{what} expects an object payload")))
+}
+
+/// A required string field (blank strings count as missing).
+pub fn string<'a>(obj: &'a Map<String, Value>, field: &str) -> Result<&'a str, WireError> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Err(WireError::new(format!("{field} is required"))),
+        Some(Value::String(s)) if s.trim().is_empty() => {
+            Err(WireError::new(format!("{field} is required")))
+        }
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(WireError::new(format!("{field} must be a string"))),
+    }
+}
+
+/// A string field that may be absent; present, it must be a string. Blank is kept: whether
+/// blank text is allowed is the core's rule.
+pub fn text<'a>(obj: &'a Map<String, Value>, field: &str) -> Result<&'a str, WireError> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(""),
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(WireError::new(format!("{field} must be a string"))),
+    }
+}
+
+/// A non-negative whole number, or `default` when absent. Numeric strings are accepted,
+/// as query strings carry them.
+pub fn count(obj: &Map<String, Value>, field: &str, default: u64) -> Result<u64, WireError> {
+    let bad = || WireError::new(format!("{field} must be a non-negative whole number"));
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Number(n)) => n.as_u64().ok_or_else(bad),
+        Some(Value::String(s)) => s.trim().parse().map_err(|_| bad()),
+        Some(_) => Err(bad()),
+    }
+}
+
+/// `count` for limits and page numbers, which are small.
+pub fn small_count(obj: &Map<String, Value>, field: &str, default: u32) -> Result<u32, WireError> {
+    let n = count(obj, field, u64::from(default))?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+pub fn conversation_id(obj: &Map<String, Value>, field: &str) -> Result<ConversationId, WireError> {
+    ConversationId::parse(string(obj, field)?).map_err(|e| WireError::new(format!("{field}: {e}")))
+}
+
+pub fn message_id(obj: &Map<String, Value>, field: &str) -> Result<MessageId, WireError> {
+    MessageId::parse(string(obj, field)?).map_err(|e| WireError::new(format!("{field}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn names_the_field_and_the_problem() {
+        let args = json!({ "chatRoomId": 5, "blank": "  ", "limit": -1 });
+        let obj = object(&args, "join_room").unwrap();
+        assert_eq!(
+            string(obj, "chatRoomId").unwrap_err().0,
+            "chatRoomId must be a string"
+        );
+        assert_eq!(string(obj, "missing").unwrap_err().0, "missing is required");
+        assert_eq!(string(obj, "blank").unwrap_err().0, "blank is required");
+        assert!(count(obj, "limit", 50).unwrap_err().0.contains("limit"));
+        assert_eq!(count(obj, "absent", 50).unwrap(), 50);
+        assert_eq!(
+            object(&json!("x"), "join_room").unwrap_err().0,
+            "join_room expects an object payload"
+        );
+    }
+
+    #[test]
+    fn counts_accept_numeric_strings() {
+        let args = json!({ "page": "2" });
+        assert_eq!(count(object(&args, "e").unwrap(), "page", 1).unwrap(), 2);
+    }
+}

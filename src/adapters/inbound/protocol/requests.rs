@@ -1,0 +1,88 @@
+//! What a connection can ask the core for, one type per kind of request, each with the
+//! result its reply is rendered from (`Request::Output`, implemented in
+//! `crate::adapters::inbound::session::execute`). Dialects decode their events into these; a
+//! new kind of request is a type here and its `run` there, and only the dialects that use it
+//! change.
+
+use crate::app::{History, PostMessage};
+use crate::domain::{ConversationId, Message, MessageId, UserId};
+use crate::ports::Page;
+
+/// Join a conversation's room: its events reach this connection; the user is viewing it.
+/// Output: the conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinConversation(pub ConversationId);
+
+/// Join, and make it the connection's own conversation, which later requests may refer to
+/// without naming it (see `SessionView::bound_id`). Output: the conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindConversation(pub ConversationId);
+
+/// Leave a joined conversation's room (nothing happens for one not joined). Output: its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaveConversation(pub ConversationId);
+
+/// Post a message, as the client sent it (the use case validates it). Output: the stored
+/// message with its conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendMessage(pub PostMessage);
+
+/// A page of a conversation's history. Output: a [`HistoryPage`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadHistory {
+    pub conversation: ConversationId,
+    pub window: HistoryWindow,
+}
+
+/// Ask to be told about notifications (they reach every connection of the user anyway).
+/// Output: nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscribeNotifications;
+
+/// Push the user's pending notifications to this connection; they become delivered.
+/// Output: the notifications.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliverPending;
+
+/// Start or stop typing in a conversation. Output: nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetTyping {
+    pub conversation: ConversationId,
+    pub typing: bool,
+}
+
+/// Mark one message (and so everything before it) read. Output: a [`MessageRead`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkMessageRead(pub MessageId);
+
+/// How a client pages history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryWindow {
+    /// `skip` counts back from the newest message.
+    Skip { limit: u32, skip: u64 },
+    /// Page 1 holds the newest `limit` messages.
+    Numbered { page: u32, limit: u32 },
+}
+
+impl HistoryWindow {
+    pub fn page(self) -> Page {
+        match self {
+            Self::Skip { limit, skip } => Page::new(limit, skip),
+            Self::Numbered { page, limit } => Page::numbered(page, limit),
+        }
+    }
+}
+
+/// What `ReadHistory` answers: the page and how it was asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryPage {
+    pub history: History,
+    pub window: HistoryWindow,
+}
+
+/// What `MarkMessageRead` answers: the message and who read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRead {
+    pub message: Message,
+    pub by: UserId,
+}

@@ -1,0 +1,163 @@
+//! How the session runs each kind of request: the use case it calls and the connection
+//! state it keeps (joined rooms, the bound conversation).
+
+use async_trait::async_trait;
+
+use super::{Request, Session};
+use crate::adapters::inbound::protocol::{
+    BindConversation, DeliverPending, HistoryPage, JoinConversation, LeaveConversation,
+    MarkMessageRead, MessageRead, ReadHistory, SendMessage, SetTyping, SubscribeNotifications,
+    WireError,
+};
+use crate::app::Posted;
+use crate::domain::{Conversation, ConversationId, Notification};
+
+#[async_trait]
+impl Request for JoinConversation {
+    type Output = Conversation;
+
+    async fn run(self, session: &mut Session) -> Result<Conversation, WireError> {
+        session.join(&self.0).await
+    }
+}
+
+#[async_trait]
+impl Request for BindConversation {
+    type Output = Conversation;
+
+    async fn run(self, session: &mut Session) -> Result<Conversation, WireError> {
+        let conversation = session.join(&self.0).await?;
+        session.bound = Some(conversation.clone());
+        Ok(conversation)
+    }
+}
+
+#[async_trait]
+impl Request for LeaveConversation {
+    type Output = ConversationId;
+
+    async fn run(self, session: &mut Session) -> Result<ConversationId, WireError> {
+        let id = self.0;
+        if session.joined.contains(&id) {
+            session.ctx.listener.leave(session.conn, &id);
+            session.joined.retain(|j| j != &id);
+            let origin = session.origin();
+            session
+                .ctx
+                .use_cases
+                .leave_conversation(&origin, &id)
+                .await?;
+        }
+        Ok(id)
+    }
+}
+
+#[async_trait]
+impl Request for SendMessage {
+    type Output = Posted;
+
+    async fn run(self, session: &mut Session) -> Result<Posted, WireError> {
+        let actor = session.actor()?;
+        Ok(session.ctx.use_cases.post_message(actor, self.0).await?)
+    }
+}
+
+#[async_trait]
+impl Request for ReadHistory {
+    type Output = HistoryPage;
+
+    async fn run(self, session: &mut Session) -> Result<HistoryPage, WireError> {
+        let user = session.actor()?.id();
+        let history = session
+            .ctx
+            .use_cases
+            .history(user, &self.conversation, self.window.page())
+            .await?;
+        Ok(HistoryPage {
+            history,
+            window: self.window,
+        })
+    }
+}
+
+#[async_trait]
+impl Request for SubscribeNotifications {
+    type Output = ();
+
+    async fn run(self, session: &mut Session) -> Result<(), WireError> {
+        // Notifications reach every connection of the user; asking only needs an identity.
+        session.actor()?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Request for DeliverPending {
+    type Output = Vec<Notification>;
+
+    async fn run(self, session: &mut Session) -> Result<Vec<Notification>, WireError> {
+        let user = session.actor()?.id();
+        Ok(session
+            .ctx
+            .use_cases
+            .take_pending_notifications(user)
+            .await?)
+    }
+}
+
+#[async_trait]
+impl Request for SetTyping {
+    type Output = ();
+
+    async fn run(self, session: &mut Session) -> Result<(), WireError> {
+        let actor = session.actor()?;
+        session
+            .ctx
+            .use_cases
+            .set_typing(actor, &self.conversation, self.typing)
+            .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Request for MarkMessageRead {
+    type Output = MessageRead;
+
+    async fn run(self, session: &mut Session) -> Result<MessageRead, WireError> {
+        let actor = session.actor()?;
+        let (message, _) = session
+            .ctx
+            .use_cases
+            .mark_message_read(actor, &self.0)
+            .await?;
+        Ok(MessageRead {
+            message,
+            by: actor.id().clone(),
+        })
+    }
+}
+
+impl Session {
+    /// Joins a conversation's room once per connection. The participant check comes first,
+    /// the room next (so nothing posted after the join is missed), the use case last.
+    async fn join(&mut self, id: &ConversationId) -> Result<Conversation, WireError> {
+        let actor = self.actor()?;
+        let use_cases = &self.ctx.use_cases;
+        if self.joined.contains(id) {
+            return Ok(use_cases.conversation_for(actor.id(), id).await?);
+        }
+        use_cases.conversation_for(actor.id(), id).await?;
+        self.ctx.listener.join(self.conn, id);
+        match use_cases.join_conversation(actor, &self.origin(), id).await {
+            Ok(conversation) => {
+                self.joined.push(id.clone());
+                Ok(conversation)
+            }
+            Err(e) => {
+                self.ctx.listener.leave(self.conn, id);
+                Err(e.into())
+            }
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! The session's own rules, with a small dialect of its own (`Probe`) that identifies after
+//! connecting: who may do what before and after identity, the ack-or-error answers, limits,
+//! and what a closing connection gives back.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::harness::{Client, Harness, Listener, token_for};
+use crate::adapters::inbound::auth::Credentials;
+use crate::adapters::inbound::protocol::{
+    Audience, Delivery, Dialect, IdentifyEvent, IdentityMode, JoinConversation, Reply, SendMessage,
+    SessionView, WireError, args,
+};
+use crate::adapters::inbound::session::EventTable;
+use crate::app::{PostMessage, Posted, Requester};
+use crate::domain::{Conversation, ConversationContext, ConversationId, DomainEvent, UserId};
+
+/// Identifies with `hello(userId)`; `join({ id })`, `say({ id, text })`; messages reach the
+/// room as `said`, not the sender's own connection.
+struct Probe {
+    events: EventTable,
+}
+
+impl Probe {
+    fn new() -> Self {
+        Self {
+            events: EventTable::new()
+                .on("join", decode_join, |_, c: &Conversation| {
+                    Reply::ack_only(json!({ "joined": c.id.as_str() }))
+                })
+                .on("say", decode_say, |_, p: &Posted| {
+                    Reply::ack_only(json!({ "seq": p.message.seq.0 }))
+                }),
+        }
+    }
+}
+
+fn decode_join(_: &SessionView<'_>, args: &Value) -> Result<JoinConversation, WireError> {
+    let obj = args::object(args, "join")?;
+    Ok(JoinConversation(args::conversation_id(obj, "id")?))
+}
+
+fn decode_say(_: &SessionView<'_>, args: &Value) -> Result<SendMessage, WireError> {
+    let obj = args::object(args, "say")?;
+    Ok(SendMessage(PostMessage::text(
+        args::conversation_id(obj, "id")?,
+        args::text(obj, "text")?,
+    )))
+}
+
+impl Dialect for Probe {
+    fn name(&self) -> &'static str {
+        "probe"
+    }
+
+    fn identity(&self) -> IdentityMode {
+        IdentityMode::AfterConnect(IdentifyEvent {
+            event: "hello",
+            decode: |args| {
+                args.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| WireError::new("hello expects a user id"))
+            },
+            reply: |user| Reply::event("welcome", json!({ "userId": user.id.as_str() })),
+        })
+    }
+
+    fn events(&self) -> &EventTable {
+        &self.events
+    }
+
+    fn render(&self, event: &DomainEvent) -> Vec<Delivery> {
+        match event {
+            DomainEvent::MessagePosted { message, .. } => vec![Delivery::new(
+                Audience::Room(message.conversation_id.clone()),
+                "said",
+                json!({ "text": message.body.text }),
+            )],
+            _ => vec![],
+        }
+    }
+}
+
+fn uid(s: &str) -> UserId {
+    UserId::parse(s).unwrap()
+}
+
+fn bare() -> Credentials {
+    Credentials::default()
+}
+
+fn with_token(user: &str) -> Credentials {
+    Credentials {
+        token: Some(token_for(user)),
+        claimed_user: None,
+    }
+}
+
+async fn probe(legacy_identity: bool) -> (Harness, Listener) {
+    let h = Harness::new();
+    let listener = h.listener(Arc::new(Probe::new()), legacy_identity);
+    (h, listener)
+}
+
+async fn connections(h: &Harness, user: &str) -> u32 {
+    h.presence.state(&uid(user)).await.unwrap().connections
+}
+
+async fn conversation(h: &Harness, a: &str, b: &str) -> ConversationId {
+    let (c, _) = h
+        .use_cases
+        .open_conversation(
+            &Requester::Service,
+            vec![uid(a), uid(b)],
+            ConversationContext::default(),
+        )
+        .await
+        .unwrap();
+    c.id
+}
+
+fn error_of(answer_ack: &Value) -> &str {
+    answer_ack["error"].as_str().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn before_identifying_only_the_identify_event_is_accepted() {
+    let (h, listener) = probe(true).await;
+    let mut client = listener.connect(bare(), Value::Null).await.unwrap();
+    assert!(client.greeting.is_empty());
+    assert_eq!(
+        connections(&h, "u1").await,
+        0,
+        "not online before identifying"
+    );
+    let refused = client.request("join", json!({ "id": "c1" })).await;
+    assert_eq!(
+        error_of(&refused),
+        "identify first: send hello with your user id"
+    );
+    let unknown = client.request("nope", json!({})).await;
+    assert!(
+        error_of(&unknown).starts_with("identify first"),
+        "{unknown}"
+    );
+    assert_eq!(
+        error_of(&client.request("hello", json!(5)).await),
+        "hello expects a user id"
+    );
+}
+
+#[tokio::test]
+async fn legacy_identity_trusts_a_bare_user_id_and_counts_the_connection() {
+    let (h, listener) = probe(true).await;
+    let mut client = listener.connect(bare(), Value::Null).await.unwrap();
+    let answer = client.emit("hello", json!("u1")).await;
+    assert_eq!(answer.emits.len(), 1);
+    assert_eq!(answer.emits[0].event, "welcome");
+    assert_eq!(answer.emits[0].payload, json!({ "userId": "u1" }));
+    assert_eq!(connections(&h, "u1").await, 1);
+    // The same user again is answered again; another user is refused.
+    assert_eq!(
+        client.request("hello", json!("u1")).await,
+        json!({ "userId": "u1" })
+    );
+    assert_eq!(
+        error_of(&client.request("hello", json!("u2")).await),
+        "this connection is already identified as u1"
+    );
+    assert_eq!(connections(&h, "u1").await, 1);
+    assert_eq!(connections(&h, "u2").await, 0);
+}
+
+#[tokio::test]
+async fn without_legacy_identity_a_claim_needs_a_token_for_that_user() {
+    let (h, listener) = probe(false).await;
+    let mut bare_client = listener.connect(bare(), Value::Null).await.unwrap();
+    assert_eq!(
+        error_of(&bare_client.request("hello", json!("u1")).await),
+        "Authentication error: no token provided"
+    );
+    let mut client = listener
+        .connect(with_token("u1"), Value::Null)
+        .await
+        .unwrap();
+    assert_eq!(
+        connections(&h, "u1").await,
+        0,
+        "a token alone does not identify"
+    );
+    assert_eq!(
+        error_of(&client.request("hello", json!("u2")).await),
+        "Authentication error: userId does not match the token"
+    );
+    assert_eq!(
+        client.request("hello", json!("u1")).await,
+        json!({ "userId": "u1" })
+    );
+    assert_eq!(connections(&h, "u1").await, 1);
+}
+
+#[tokio::test]
+async fn a_presented_token_is_verified_at_connect_even_with_legacy_identity() {
+    let (_, listener) = probe(true).await;
+    for token in ["garbage", "expired"] {
+        let credentials = Credentials {
+            token: Some(token.into()),
+            claimed_user: None,
+        };
+        let Err(refusal) = listener.connect(credentials, Value::Null).await else {
+            panic!("{token}: a bad token must refuse the connection");
+        };
+        assert_eq!(refusal.event, "error");
+        assert!(
+            refusal.payload["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("Authentication error")),
+            "{}",
+            refusal.payload
+        );
+    }
+}
+
+async fn identified(listener: &Listener, user: &str) -> Client {
+    let mut client = listener
+        .connect(with_token(user), Value::Null)
+        .await
+        .unwrap();
+    client.emit("hello", json!(user)).await;
+    client
+}
+
+#[tokio::test]
+async fn a_refusal_goes_to_the_ack_or_else_to_an_error_event() {
+    let (h, listener) = probe(false).await;
+    let room = conversation(&h, "u1", "u2").await;
+    let mut client = identified(&listener, "u1").await;
+    let blank = json!({ "id": room.as_str(), "text": " " });
+    let with_ack = client.answer("say", &blank, true).await;
+    assert!(with_ack.emits.is_empty(), "{with_ack:?}");
+    assert!(error_of(with_ack.ack.as_ref().unwrap()).contains("non-blank"));
+    let without = client.emit("say", blank).await;
+    assert_eq!(without.ack, None);
+    assert_eq!(without.emits.len(), 1);
+    assert_eq!(without.emits[0].event, "error");
+    assert!(
+        without.emits[0].payload["message"]
+            .as_str()
+            .unwrap()
+            .contains("non-blank")
+    );
+    let unknown = client.request("nope", json!({})).await;
+    assert_eq!(error_of(&unknown), "unknown event \"nope\"");
+}
+
+#[tokio::test]
+async fn replies_and_room_deliveries_follow_the_dialect() {
+    let (h, listener) = probe(false).await;
+    let room = conversation(&h, "u1", "u2").await;
+    let mut one = identified(&listener, "u1").await;
+    let mut two = identified(&listener, "u2").await;
+    for client in [&mut one, &mut two] {
+        let joined = client.request("join", json!({ "id": room.as_str() })).await;
+        assert_eq!(joined, json!({ "joined": room.as_str() }));
+    }
+    let ack = one
+        .request("say", json!({ "id": room.as_str(), "text": "hi" }))
+        .await;
+    assert_eq!(ack, json!({ "seq": 1 }));
+    assert_eq!(two.next("said").await, json!({ "text": "hi" }));
+    one.none("said").await;
+}
+
+#[tokio::test]
+async fn payload_and_rate_limits_refuse_with_an_error() {
+    let (_, listener) = probe(true).await;
+    let mut ctx_limits = listener.0.limits;
+    ctx_limits.events_per_second = 2;
+    ctx_limits.max_frame_bytes = 32;
+    let limited = Listener(Arc::new(super::ListenerContext {
+        name: listener.0.name.clone(),
+        hub: listener.0.hub.clone(),
+        listener: listener.0.listener.clone(),
+        use_cases: listener.0.use_cases.clone(),
+        tokens: listener.0.tokens.clone(),
+        legacy_identity: true,
+        limits: ctx_limits,
+    }));
+    let mut client = limited.connect(bare(), Value::Null).await.unwrap();
+    let big = json!({ "text": "x".repeat(64) });
+    assert!(error_of(&client.request("say", big).await).starts_with("payload too large"));
+    client.request("hello", json!("u1")).await;
+    let flood = client.request("hello", json!("u1")).await;
+    assert!(error_of(&flood).starts_with("too many events"), "{flood}");
+}
+
+#[tokio::test]
+async fn closing_gives_back_the_connection_and_its_viewing() {
+    let (h, listener) = probe(false).await;
+    let room = conversation(&h, "u1", "u2").await;
+    let mut client = identified(&listener, "u1").await;
+    client.request("join", json!({ "id": room.as_str() })).await;
+    assert!(h.presence.is_viewing(&uid("u1"), &room).await.unwrap());
+    client.close().await;
+    assert_eq!(connections(&h, "u1").await, 0);
+    assert!(!h.presence.is_viewing(&uid("u1"), &room).await.unwrap());
+    // A connection that never identified leaves nothing behind either.
+    listener
+        .connect(bare(), Value::Null)
+        .await
+        .unwrap()
+        .close()
+        .await;
+    assert_eq!(connections(&h, "u1").await, 0);
+}

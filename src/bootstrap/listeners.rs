@@ -1,0 +1,112 @@
+//! What each configured listener serves: its dialect (from the registry) over its
+//! transports: the dialect's REST routes with the provisioning API and health, Socket.IO on
+//! `/socket.io/`, and CORS; all under the listener's conversation policy.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+
+use super::config::{HttpSettings, ListenerSettings, Transport};
+use super::{App, policy};
+use crate::adapters::inbound::dialects;
+use crate::adapters::inbound::session::{ListenerContext, SessionLimits};
+use crate::adapters::inbound::transports::{http, socketio};
+
+/// What a listener serves: its HTTP routes, and its Socket.IO server if it has one (kept to
+/// close its connections at shutdown).
+pub struct ListenerService {
+    pub router: Router,
+    pub socket_io: Option<socketioxide::SocketIo>,
+}
+
+impl App {
+    /// The routes and transports of one listener.
+    ///
+    /// # Errors
+    /// When the listener asks for something this build cannot serve (an unknown dialect,
+    /// Socket.IO for a dialect without socket events, the raw WebSocket transport).
+    pub fn listener_service(&self, listener: &ListenerSettings) -> anyhow::Result<ListenerService> {
+        let name = &listener.name;
+        let dialect = dialects::by_name(&listener.dialect).with_context(|| {
+            format!(
+                "listener {name:?}: unknown dialect {:?} (known: {})",
+                listener.dialect,
+                dialects::names().join(", ")
+            )
+        })?;
+        let use_cases = self
+            .use_cases
+            .with_policy(policy(&listener.allowed_role_pairs));
+        let transports = listener.transports();
+        let mut router = if transports.contains(&Transport::Rest) {
+            let state = http::RestState {
+                use_cases: use_cases.clone(),
+                tokens: self.tokens.clone(),
+                service_key: self.settings.auth.service_key.as_deref().map(Arc::from),
+                legacy_identity: listener.legacy_identity,
+            };
+            http::router(
+                dialect.rest().merge(dialects::provisioning()),
+                state,
+                self.clock.clone(),
+                self.settings.http.max_body_bytes,
+            )
+        } else {
+            http::health_only(self.clock.clone())
+        };
+        if transports.contains(&Transport::WebSocket) {
+            anyhow::bail!(
+                "listener {name:?}: the raw websocket transport is not available in this version \
+                 yet; use socketio"
+            );
+        }
+        let mut socket_io = None;
+        if transports.contains(&Transport::SocketIo) {
+            anyhow::ensure!(
+                !dialect.events().is_empty(),
+                "listener {name:?}: dialect {} has no Socket.IO events; serve it over rest",
+                dialect.name()
+            );
+            let ctx = Arc::new(ListenerContext {
+                name: name.clone(),
+                hub: self.hub.clone(),
+                listener: self.hub.add_listener(dialect),
+                use_cases,
+                tokens: self.tokens.clone(),
+                legacy_identity: listener.legacy_identity,
+                limits: SessionLimits {
+                    max_frame_bytes: self.settings.limits.max_frame_bytes,
+                    events_per_second: self.settings.limits.events_per_second,
+                },
+            });
+            let (layer, io) = socketio::layer(ctx);
+            router = router.layer(layer);
+            socket_io = Some(io);
+        }
+        Ok(ListenerService {
+            router: router.layer(cors(&self.settings.http)),
+            socket_io,
+        })
+    }
+}
+
+/// CORS as the Node servers configured it (`cors({ origin: FRONTEND_URL, credentials: true })`):
+/// `*` reflects any origin, a list allows exactly those.
+fn cors(http: &HttpSettings) -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
+    let origin = if http.cors_origins.iter().any(|o| o == "*") {
+        AllowOrigin::mirror_request()
+    } else {
+        AllowOrigin::list(
+            http.cors_origins
+                .iter()
+                .filter_map(|o| o.parse::<axum::http::HeaderValue>().ok()),
+        )
+    };
+    CorsLayer::new()
+        .allow_origin(origin)
+        .allow_credentials(true)
+        .allow_methods(AllowMethods::mirror_request())
+        .allow_headers(AllowHeaders::mirror_request())
+}

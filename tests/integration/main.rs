@@ -1,0 +1,23 @@
+//! The integration tests, in one binary (one link, one build): the contract suites every
+//! adapter of a port passes (stores, event bus, presence, typing), the core built from
+//! settings, what is particular to the database adapters, and the wire-compatibility suite
+//! that runs the real socket.io-client against the whole server.
+//!
+//! Tests that need a real server (PostgreSQL, a MongoDB wire server) find it as
+//! `support::real_servers` describes: a missing one skips the test with a note outside CI and
+//! fails it under `CI=true`.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod app_flow;
+mod bus_contract;
+mod js_wire;
+mod listener_policy;
+#[cfg(feature = "mongo")]
+mod mongo;
+#[cfg(feature = "postgres")]
+mod postgres_outage;
+mod presence_contract;
+mod store_contract;
+mod typing_contract;
