@@ -1,6 +1,6 @@
 //! Store ports: where conversations, messages, notifications, user profiles and live call
 //! sessions are kept. Every adapter (memory, SQLite, PostgreSQL, MongoDB) passes the same
-//! contract suite (`tests/store_contract`), which checks the MUST sentences below.
+//! contract suite (`tests/integration/store_contract`), which checks the MUST sentences below.
 
 use std::sync::Arc;
 

@@ -8,7 +8,7 @@ import { io } from "socket.io-client";
 
 function required(name) {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run this suite through tests/js_wire.rs`);
+  if (!value) throw new Error(`${name} is not set: run this suite through tests/integration/js_wire.rs`);
   return value;
 }
 

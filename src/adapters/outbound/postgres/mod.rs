@@ -12,7 +12,7 @@
 //! decides whether a write may be repeated. The pool tests a connection when it comes back
 //! from a request and again before it hands an idle one out, drops the broken ones and opens
 //! new ones as needed, so once the server is back the same `Stores` work again without anyone
-//! reconnecting by hand (`tests/postgres_outage.rs`). While the server is down, a request
+//! reconnecting by hand (`tests/integration/postgres_outage.rs`). While the server is down, a request
 //! waits at most `connect_timeout` for a connection.
 
 mod calls;
