@@ -5,6 +5,8 @@
 //! connections through a [`ConnectionSink`], so the hub does not know Socket.IO from
 //! WebSocket.
 
+#[cfg(test)]
+pub(crate) mod recorder;
 mod registry;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -174,35 +176,12 @@ fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
+    use serde_json::json;
 
-    use serde_json::{Value, json};
-
+    use super::recorder::RecordingSink;
     use super::*;
     use crate::adapters::inbound::protocol::{Audience, Delivery};
     use crate::adapters::inbound::session::EventTable;
-
-    /// Records what it was sent.
-    #[derive(Default)]
-    struct Recorder(Mutex<Vec<(String, Value)>>);
-
-    impl ConnectionSink for Recorder {
-        fn send(&self, event: &str, payload: &RawValue) {
-            let value = serde_json::from_str(payload.get()).unwrap();
-            self.0.lock().unwrap().push((event.to_owned(), value));
-        }
-    }
-
-    impl Recorder {
-        fn events(&self) -> Vec<String> {
-            self.0
-                .lock()
-                .unwrap()
-                .iter()
-                .map(|(e, _)| e.clone())
-                .collect()
-        }
-    }
 
     /// Renders every event as fixed deliveries, to test the hub's routing alone.
     struct Fixed(Vec<Delivery>, EventTable);
@@ -240,7 +219,7 @@ mod tests {
     struct Setup {
         hub: Arc<Hub>,
         listener: Arc<ListenerHub>,
-        sinks: Vec<Arc<Recorder>>,
+        sinks: Vec<Arc<RecordingSink>>,
     }
 
     /// Connections: 1 = a (in r1, r2), 2 = a (in r1), 3 = b (in r1), 4 = c (no room).
@@ -254,7 +233,7 @@ mod tests {
             ("b", &["r1"]),
             ("c", &[]),
         ] {
-            let sink = Arc::new(Recorder::default());
+            let sink = Arc::new(RecordingSink::default());
             let conn = hub.next_conn_id();
             listener.register(conn, uid(user), sink.clone());
             for r in rooms {
@@ -366,7 +345,7 @@ mod tests {
             json!({ "text": "héllo", "n": 1 }),
         )]);
         s.hub.deliver(&any_event());
-        let got = s.sinks[3].0.lock().unwrap().clone();
+        let got = s.sinks[3].received();
         assert_eq!(got, [("n".to_owned(), json!({ "text": "héllo", "n": 1 }))]);
     }
 }

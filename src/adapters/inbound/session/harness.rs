@@ -2,16 +2,16 @@
 //! bus and registries, a hub delivering its events, and connections whose sinks record what
 //! they are sent. Requests and dialects are tested here without Node or a socket.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use serde_json::value::RawValue;
 use tokio::sync::watch;
 
 use super::{Answer, ListenerContext, Session, SessionLimits};
 use crate::adapters::inbound::auth::Credentials;
-use crate::adapters::inbound::hub::{ConnectionSink, Hub};
+use crate::adapters::inbound::hub::Hub;
+use crate::adapters::inbound::hub::recorder::RecordingSink;
 use crate::adapters::inbound::protocol::{Dialect, Emit, Handshake};
 use crate::adapters::test_core::TestCore;
 use crate::app::UseCases;
@@ -84,7 +84,7 @@ impl Listener {
     /// Opens a connection presenting `credentials` and the handshake `auth` payload; the
     /// refusal event when it is refused.
     pub async fn connect(&self, credentials: Credentials, auth: Value) -> Result<Client, Emit> {
-        let sink = Arc::new(Recorder::default());
+        let sink = Arc::new(RecordingSink::default());
         let handshake = Handshake {
             auth: &auth,
             query: &[],
@@ -113,7 +113,7 @@ impl Listener {
 /// One open connection.
 pub struct Client {
     session: Option<Session>,
-    sink: Arc<Recorder>,
+    sink: Arc<RecordingSink>,
     /// What the connection was greeted with when it opened.
     pub greeting: Vec<Emit>,
 }
@@ -167,33 +167,5 @@ impl Client {
 
     fn session(&mut self) -> &mut Session {
         self.session.as_mut().expect("the connection is open")
-    }
-}
-
-/// Records what the hub sends a connection.
-#[derive(Default)]
-struct Recorder(Mutex<Vec<(String, Value)>>);
-
-impl Recorder {
-    fn take(&self, event: &str) -> Option<Value> {
-        let mut received = self.0.lock().unwrap();
-        let index = received.iter().position(|(e, _)| e == event)?;
-        Some(received.remove(index).1)
-    }
-
-    fn events(&self) -> Vec<String> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(e, _)| e.clone())
-            .collect()
-    }
-}
-
-impl ConnectionSink for Recorder {
-    fn send(&self, event: &str, payload: &RawValue) {
-        let value = serde_json::from_str(payload.get()).expect("payloads are JSON");
-        self.0.lock().unwrap().push((event.to_owned(), value));
     }
 }
