@@ -89,8 +89,8 @@ impl UseCases {
 
     /// Every conversation visible to the actor, newest activity first, with a profile for
     /// every participant: what a client's chat list shows. The store's pages are walked to
-    /// the end; a conversation whose activity moves it across a page boundary mid-walk is
-    /// listed once.
+    /// the end. A conversation whose new activity moves it during the walk is listed at most
+    /// once, and may be missed when it moves into a page already read (a reload shows it).
     pub async fn conversations_with_profiles(
         &self,
         actor: &Actor,
@@ -143,9 +143,18 @@ impl UseCases {
         id: &ConversationId,
     ) -> AppResult<Conversation> {
         let mut conversation = self.conversation_for(actor.id(), id).await?;
+        // Viewing first, so that a message posted meanwhile does not alert the user; taken
+        // back when the join fails.
         self.start_viewing(conn, id).await?;
-        if let Some(mark) = self.save_delivered_mark(actor, &conversation).await? {
-            conversation.apply_mark(&mark, MarkKind::Delivered);
+        match self.save_delivered_mark(actor, &conversation).await {
+            Ok(Some(mark)) => conversation.apply_mark(&mark, MarkKind::Delivered),
+            Ok(None) => {}
+            Err(e) => {
+                if let Err(undo) = self.leave_conversation(conn, id).await {
+                    tracing::warn!(error = %undo, %conn, "viewing of a failed join not taken back");
+                }
+                return Err(e);
+            }
         }
         let participants: Vec<UserId> = conversation.participant_ids().cloned().collect();
         let event = DomainEvent::ConversationJoined {
@@ -188,6 +197,38 @@ mod tests {
             )
             .await;
         assert!(matches!(result, Err(AppError::Forbidden(_))));
+    }
+
+    #[tokio::test]
+    async fn a_join_whose_delivered_mark_fails_stops_viewing_again() {
+        use crate::app::test_support::{actor, cid, conn, conversation_ab};
+        use crate::domain::Seq;
+        use crate::ports::StoreError;
+        let mut m = Mocks::new(1);
+        m.conversations.expect_get().returning(|_| {
+            let mut c = conversation_ab();
+            c.last_seq = Seq(2);
+            Ok(Some(c))
+        });
+        m.presence
+            .expect_set_viewing()
+            .withf(|_, _, viewing| *viewing)
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        m.presence
+            .expect_set_viewing()
+            .withf(|_, _, viewing| !*viewing)
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        m.conversations
+            .expect_save_mark()
+            .returning(|_, _| Err(StoreError::Unavailable("disk".into())));
+        m.bus.expect_publish().never();
+        let result = m
+            .build(Rules::default())
+            .join_conversation(&actor("b"), &conn(1), &cid("c1"))
+            .await;
+        assert_eq!(result, Err(AppError::Unavailable));
     }
 
     #[tokio::test]

@@ -17,18 +17,36 @@ pub struct OnlineStatus {
 }
 
 impl UseCases {
-    /// The actor's connection `conn` opened.
+    /// Counts the actor's connection `conn` as open, quietly: once the connection is
+    /// accepted, `announce_opened` tells the contacts; a connection refused meanwhile is
+    /// taken back with `connection_refused`, and nobody hears of it.
     ///
-    /// Errors: only when the presence registry could not count it; telling the contacts is
-    /// logged when it fails, since the connection is open and counted either way.
-    pub async fn connection_opened(&self, actor: &Actor, conn: &ConnectionRef) -> AppResult<()> {
-        let transition = self
+    /// Errors: when the presence registry could not count it.
+    pub async fn open_connection(
+        &self,
+        actor: &Actor,
+        conn: &ConnectionRef,
+    ) -> AppResult<PresenceTransition> {
+        Ok(self
             .ports
             .presence
             .connection_opened(conn, actor.id())
-            .await?;
-        self.announce_transition(&transition).await;
-        Ok(())
+            .await?)
+    }
+
+    /// Tells the user's contacts what opening a connection changed (see `open_connection`).
+    /// The connection is open and counted either way: a failure is logged.
+    pub async fn announce_opened(&self, opened: &PresenceTransition) {
+        self.announce_transition(opened).await;
+    }
+
+    /// Takes back a connection counted by `open_connection` and then refused before it was
+    /// announced: its presence is released, and nothing is announced or recorded. A failure
+    /// is logged (the connection is gone whatever happens).
+    pub async fn connection_refused(&self, conn: &ConnectionRef) {
+        if let Err(e) = self.ports.presence.connection_closed(conn).await {
+            tracing::warn!(error = %e, %conn, "refused connection still counted");
+        }
     }
 
     /// The connection `conn` closed. Releases its presence first, with everything it was
@@ -267,15 +285,32 @@ mod tests {
             .expect_connection_opened()
             .times(1)
             .returning(|_, _| Ok(transition("a", 0, 1)));
+        m.presence.expect_connection_closed().never();
         m.conversations
             .expect_contacts_of()
             .returning(|_| Err(StoreError::Unavailable("disk".into())));
         m.bus.expect_publish().never();
-        let result = m
-            .build(Rules::default())
-            .connection_opened(&actor("a"), &conn(1))
-            .await;
-        assert_eq!(result, Ok(()));
+        let uc = m.build(Rules::default());
+        let opened = uc.open_connection(&actor("a"), &conn(1)).await.unwrap();
+        uc.announce_opened(&opened).await;
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_released_without_a_word() {
+        let mut m = Mocks::new(7_000);
+        m.presence
+            .expect_connection_opened()
+            .returning(|_, _| Ok(transition("a", 0, 1)));
+        m.presence
+            .expect_connection_closed()
+            .times(1)
+            .returning(|_| Ok(Some(transition("a", 1, 0))));
+        m.users.expect_record_last_active().never();
+        m.typing.expect_clear_user().never();
+        m.bus.expect_publish().never();
+        let uc = m.build(Rules::default());
+        uc.open_connection(&actor("a"), &conn(1)).await.unwrap();
+        uc.connection_refused(&conn(1)).await;
     }
 
     #[tokio::test]
@@ -287,7 +322,7 @@ mod tests {
         m.bus.expect_publish().never();
         let result = m
             .build(Rules::default())
-            .connection_opened(&actor("a"), &conn(1))
+            .open_connection(&actor("a"), &conn(1))
             .await;
         assert_eq!(result, Err(crate::app::AppError::Unavailable));
     }

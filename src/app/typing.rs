@@ -33,51 +33,95 @@ impl UseCases {
     }
 
     /// Ends typing states past their expiry and announces each stop. Run periodically.
+    ///
+    /// Errors: only when the registry could not be swept; a stop that cannot be announced
+    /// is logged (the state is gone either way).
     pub async fn expire_typing(&self) -> AppResult<usize> {
         let expired = self.ports.typing.expire(self.ports.clock.now()).await?;
         let count = expired.len();
-        self.announce_stops(expired).await?;
+        self.announce_stops(expired).await;
         Ok(count)
     }
 
     /// Ends the user's typing states (their last connection closed). Logged when it fails:
     /// the states expire by themselves anyway.
     pub(super) async fn clear_typing(&self, user: &UserId) {
-        let cleared = match self
+        match self
             .ports
             .typing
             .clear_user(user, self.ports.clock.now())
             .await
         {
-            Ok(cleared) => cleared,
-            Err(e) => {
-                tracing::warn!(error = %e, %user, "typing states not cleared");
-                return;
-            }
-        };
-        if let Err(e) = self.announce_stops(cleared).await {
-            tracing::warn!(error = %e, %user, "typing stops could not be announced");
+            Ok(cleared) => self.announce_stops(cleared).await,
+            Err(e) => tracing::warn!(error = %e, %user, "typing states not cleared"),
         }
     }
 
-    async fn announce_stops(&self, stops: Vec<TypingChange>) -> AppResult<()> {
+    /// Announces each stop to its conversation's participants; one that cannot be
+    /// announced is logged and the others still are.
+    async fn announce_stops(&self, stops: Vec<TypingChange>) {
         for change in stops {
-            let Some(conversation) = self
+            let participants = match self
                 .ports
                 .stores
                 .conversations
                 .get(&change.conversation_id)
-                .await?
-            else {
-                continue;
+                .await
+            {
+                Ok(Some(conversation)) => conversation.participant_ids().cloned().collect(),
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, conversation = %change.conversation_id, "typing stop not announced");
+                    continue;
+                }
             };
             let event = DomainEvent::TypingChanged {
-                participants: conversation.participant_ids().cloned().collect(),
+                participants,
                 change,
                 user_name: None,
             };
             self.publish(event, None).await;
         }
-        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::test_support::{Mocks, cid, conversation_ab, uid};
+    use crate::app::use_cases::Rules;
+    use crate::domain::Timestamp;
+    use crate::ports::StoreError;
+
+    fn stop(conversation: &str) -> TypingChange {
+        TypingChange {
+            conversation_id: cid(conversation),
+            user_id: uid("a"),
+            typing: false,
+            at: Timestamp::from_millis(1),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stop_that_cannot_be_announced_does_not_hold_up_the_others() {
+        let mut m = Mocks::new(1);
+        m.typing
+            .expect_expire()
+            .returning(|_| Ok(vec![stop("broken"), stop("c1")]));
+        m.conversations.expect_get().returning(|id| {
+            if id.as_str() == "broken" {
+                Err(StoreError::Unavailable("disk".into()))
+            } else {
+                Ok(Some(conversation_ab()))
+            }
+        });
+        let events = m.capture_events();
+        let expired = m.build(Rules::default()).expire_typing().await.unwrap();
+        assert_eq!(expired, 2);
+        let events = events.lock().unwrap();
+        assert!(
+            matches!(events.as_slice(), [DomainEvent::TypingChanged { change, .. }] if change.conversation_id == cid("c1")),
+            "{events:?}"
+        );
     }
 }

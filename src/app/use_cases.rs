@@ -19,7 +19,6 @@ use super::error::{AppError, AppResult};
 pub struct Rules {
     pub messages: MessageRules,
     pub policy: ConversationPolicy,
-    pub typing_expiry: Duration,
     pub ring_timeout: Duration,
 }
 
@@ -28,7 +27,6 @@ impl Default for Rules {
         Self {
             messages: MessageRules::default(),
             policy: ConversationPolicy::allow_all(),
-            typing_expiry: Duration::from_secs(5),
             ring_timeout: Duration::from_secs(30),
         }
     }
@@ -110,10 +108,6 @@ impl UseCases {
 
     pub async fn user_profile(&self, id: &UserId) -> AppResult<Option<UserProfile>> {
         Ok(self.ports.stores.users.get(id).await?)
-    }
-
-    pub async fn user_profiles(&self, ids: &[UserId]) -> AppResult<Vec<UserProfile>> {
-        Ok(self.ports.stores.users.get_many(ids).await?)
     }
 
     pub(super) fn new_id<T>(

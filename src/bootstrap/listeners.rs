@@ -44,7 +44,6 @@ impl App {
                 use_cases: use_cases.clone(),
                 tokens: self.tokens.clone(),
                 service_key: self.settings.auth.service_key.as_deref().map(Arc::from),
-                legacy_identity: listener.legacy_identity,
             };
             http::router(
                 dialect.rest().merge(dialects::provisioning()),

@@ -83,7 +83,6 @@ fn rules(settings: &Settings) -> Rules {
             max_text_chars: settings.limits.max_message_chars,
         },
         policy: ConversationPolicy::allow_all(),
-        typing_expiry: settings.chat.typing_expiry(),
         ring_timeout: settings.chat.ring_timeout(),
     }
 }

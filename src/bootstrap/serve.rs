@@ -90,7 +90,7 @@ async fn serve_prepared(
     let (stop, stopped) = watch::channel(false);
     // Subscribed before serving, so that no event published by a first request is missed.
     let hub = app.hub.clone().spawn(app.bus.subscribe(), stopped.clone());
-    let sweep_every = app.use_cases.rules().typing_expiry.min(SWEEP_EVERY);
+    let sweep_every = app.settings.chat.typing_expiry().min(SWEEP_EVERY);
     let sweeper = spawn_sweeper(app.use_cases.clone(), sweep_every, stopped.clone());
     let mut servers = JoinSet::new();
     let mut socket_servers = Vec::new();

@@ -1,6 +1,8 @@
 //! Opening the configured store: the one place that picks the store backend, by
 //! configuration among the backends compiled in, and `switchboard migrate`.
 
+// Only the arms of compiled-in backends add context to errors.
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mongo"))]
 use anyhow::Context;
 
 use super::config::{StoreKind, StoreSettings};

@@ -48,10 +48,11 @@ pub trait EventSubscription: Send {
 pub trait EventBus: Send + Sync {
     /// Hands the event to every subscription, on every node.
     ///
+    /// Publishing while nobody subscribes MUST succeed: there is nobody to tell.
+    ///
     /// # Errors
-    /// MUST return an error when the event could not be handed to the bus; it is then lost
-    /// for live delivery (the data it announces is already stored). Publishing while nobody
-    /// subscribes MUST succeed: there is nobody to tell.
+    /// When the event could not be handed to the bus; it is then lost for live delivery
+    /// (the data it announces is already stored).
     async fn publish(&self, envelope: EventEnvelope) -> Result<(), BusError>;
 
     /// A new subscription. It MUST be ready when this returns: nothing published afterwards

@@ -23,9 +23,11 @@ pub trait PresenceRegistry: Send + Sync {
     /// after, read and changed atomically (two connections opening at once see different
     /// befores).
     ///
+    /// Opening a connection that is already open MUST change nothing (before equals after);
+    /// opening it for another user MUST first close it for the one it had.
+    ///
     /// # Errors
-    /// MUST fail without recording anything when the registry cannot be reached. Opening a
-    /// connection that is already open MUST change nothing (before equals after).
+    /// When the registry cannot be reached; nothing is recorded then.
     async fn connection_opened(
         &self,
         conn: &ConnectionRef,

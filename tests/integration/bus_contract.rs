@@ -114,6 +114,38 @@ pub async fn each_publisher_keeps_its_order_when_several_publish(buses: Buses) {
     assert_eq!(second, (1_000..1_100).collect::<Vec<_>>());
 }
 
+/// Far more events than any adapter buffers for one subscriber.
+const FLOOD: u32 = 20_000;
+
+pub async fn a_subscriber_that_does_not_read_holds_up_nobody(buses: Buses) {
+    let mut idle = buses.there.subscribe();
+    let published = tokio::time::timeout(WAIT, async {
+        for n in 1..=FLOOD {
+            buses.here.publish(event(n)).await.unwrap();
+        }
+    })
+    .await;
+    assert!(
+        published.is_ok(),
+        "publishing waited for a subscriber that does not read"
+    );
+    // It skipped the oldest events, not the newest: it still gets the last one, in order.
+    let mut last = 0;
+    while let Ok(Some(got)) = tokio::time::timeout(QUIET, idle.next()).await {
+        let DomainEvent::NotificationsRead {
+            notification_id: Some(id),
+            ..
+        } = &got.event
+        else {
+            panic!("an unexpected event");
+        };
+        let n: u32 = id.as_str()[1..].parse().unwrap();
+        assert!(n > last, "{n} after {last}");
+        last = n;
+    }
+    assert_eq!(last, FLOOD);
+}
+
 macro_rules! bus_contract_tests {
     ($adapter:ident, $buses:expr) => {
         mod $adapter {
@@ -125,6 +157,7 @@ macro_rules! bus_contract_tests {
                 publishing_without_subscribers_succeeds,
                 the_envelope_arrives_whole_with_its_origin,
                 each_publisher_keeps_its_order_when_several_publish,
+                a_subscriber_that_does_not_read_holds_up_nobody,
             );
         }
     };

@@ -78,6 +78,25 @@ pub async fn opening_a_connection_twice_counts_it_once(r: Registries) {
     assert_eq!(r.there.state(&u).await.unwrap(), st(1, false));
 }
 
+pub async fn reopening_a_connection_for_another_user_moves_it(r: Registries) {
+    let (u, v) = (uid("u1"), uid("u2"));
+    r.here.connection_opened(&on_a(1), &u).await.unwrap();
+    r.here
+        .set_viewing(&on_a(1), &cid("c1"), true)
+        .await
+        .unwrap();
+    assert_eq!(
+        r.there.connection_opened(&on_a(1), &v).await.unwrap(),
+        transition("u2", 0, 1)
+    );
+    assert_eq!(r.here.state(&u).await.unwrap(), st(0, false));
+    assert!(!r.here.is_viewing(&u, &cid("c1")).await.unwrap());
+    assert_eq!(
+        r.here.connection_closed(&on_a(1)).await.unwrap(),
+        Some(transition("u2", 1, 0))
+    );
+}
+
 pub async fn closing_a_connection_that_is_not_open_is_none(r: Registries) {
     assert_eq!(r.here.connection_closed(&on_a(9)).await.unwrap(), None);
     let u = uid("u1");
@@ -214,6 +233,7 @@ macro_rules! presence_contract_tests {
             presence_contract_tests!(@each $registries;
                 connections_count_up_and_down_with_before_and_after,
                 opening_a_connection_twice_counts_it_once,
+                reopening_a_connection_for_another_user_moves_it,
                 closing_a_connection_that_is_not_open_is_none,
                 the_same_number_on_two_nodes_is_two_connections,
                 manual_offline_survives_reconnects_until_cleared,

@@ -1,5 +1,6 @@
 //! The typing registry contract suite: the MUST sentences of `src/ports/typing.rs`, checked
-//! on every adapter (built with a 5-second expiry). Adding an adapter is one
+//! on every adapter (built with a 5-second expiry). A registry is given as two handles (two
+//! nodes of a cluster, or one process twice). Adding an adapter is one
 //! `typing_contract_tests!` line at the bottom.
 
 use std::sync::Arc;
@@ -10,6 +11,12 @@ use switchboard::ports::TypingRegistry;
 
 /// The expiry every adapter under test is built with.
 pub const EXPIRY: Duration = Duration::from_secs(5);
+
+/// Two handles to one registry.
+pub struct Registries {
+    pub here: Arc<dyn TypingRegistry>,
+    pub there: Arc<dyn TypingRegistry>,
+}
 
 fn uid(s: &str) -> UserId {
     UserId::parse(s).unwrap()
@@ -37,50 +44,67 @@ fn sorted(mut changes: Vec<TypingChange>) -> Vec<TypingChange> {
     changes
 }
 
-pub async fn a_start_lasts_until_the_expiry_then_stops_once(r: Arc<dyn TypingRegistry>) {
-    let started = r.start(&uid("u1"), &cid("c1"), t(0)).await.unwrap();
+pub async fn a_start_lasts_until_the_expiry_then_stops_once(r: Registries) {
+    let started = r.here.start(&uid("u1"), &cid("c1"), t(0)).await.unwrap();
     assert!(started.typing);
     assert_eq!(started.at, t(0));
-    assert!(r.expire(t(4)).await.unwrap().is_empty());
-    assert_eq!(r.expire(t(5)).await.unwrap(), vec![stop("u1", "c1", t(5))]);
-    assert!(r.expire(t(60)).await.unwrap().is_empty());
-}
-
-pub async fn a_repeated_start_keeps_the_state_alive(r: Arc<dyn TypingRegistry>) {
-    r.start(&uid("u1"), &cid("c1"), t(0)).await.unwrap();
-    r.start(&uid("u1"), &cid("c1"), t(3)).await.unwrap();
-    assert!(r.expire(t(6)).await.unwrap().is_empty());
-    assert_eq!(r.expire(t(8)).await.unwrap().len(), 1);
-}
-
-pub async fn a_stop_ends_the_state_for_good(r: Arc<dyn TypingRegistry>) {
-    r.start(&uid("u1"), &cid("c1"), t(0)).await.unwrap();
-    let stopped = r.stop(&uid("u1"), &cid("c1"), t(1)).await.unwrap();
-    assert_eq!(stopped, stop("u1", "c1", t(1)));
-    assert!(r.expire(t(60)).await.unwrap().is_empty());
-}
-
-pub async fn clearing_a_user_stops_only_their_states_once(r: Arc<dyn TypingRegistry>) {
-    r.start(&uid("u1"), &cid("c1"), t(0)).await.unwrap();
-    r.start(&uid("u1"), &cid("c2"), t(0)).await.unwrap();
-    r.start(&uid("u2"), &cid("c1"), t(0)).await.unwrap();
+    assert!(r.there.expire(t(4)).await.unwrap().is_empty());
     assert_eq!(
-        sorted(r.clear_user(&uid("u1"), t(1)).await.unwrap()),
+        r.there.expire(t(5)).await.unwrap(),
+        vec![stop("u1", "c1", t(5))]
+    );
+    assert!(r.here.expire(t(60)).await.unwrap().is_empty());
+}
+
+pub async fn a_repeated_start_keeps_the_state_alive(r: Registries) {
+    r.here.start(&uid("u1"), &cid("c1"), t(0)).await.unwrap();
+    r.there.start(&uid("u1"), &cid("c1"), t(3)).await.unwrap();
+    assert!(r.here.expire(t(6)).await.unwrap().is_empty());
+    assert_eq!(r.here.expire(t(8)).await.unwrap().len(), 1);
+}
+
+pub async fn a_stop_ends_the_state_for_good(r: Registries) {
+    r.here.start(&uid("u1"), &cid("c1"), t(0)).await.unwrap();
+    let stopped = r.there.stop(&uid("u1"), &cid("c1"), t(1)).await.unwrap();
+    assert_eq!(stopped, stop("u1", "c1", t(1)));
+    assert!(r.here.expire(t(60)).await.unwrap().is_empty());
+}
+
+pub async fn clearing_a_user_stops_only_their_states_once(r: Registries) {
+    r.here.start(&uid("u1"), &cid("c1"), t(0)).await.unwrap();
+    r.there.start(&uid("u1"), &cid("c2"), t(0)).await.unwrap();
+    r.here.start(&uid("u2"), &cid("c1"), t(0)).await.unwrap();
+    assert_eq!(
+        sorted(r.here.clear_user(&uid("u1"), t(1)).await.unwrap()),
         vec![stop("u1", "c1", t(1)), stop("u1", "c2", t(1))]
     );
-    assert!(r.clear_user(&uid("u1"), t(2)).await.unwrap().is_empty());
-    assert_eq!(r.expire(t(9)).await.unwrap(), vec![stop("u2", "c1", t(9))]);
+    assert!(
+        r.there
+            .clear_user(&uid("u1"), t(2))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        r.there.expire(t(9)).await.unwrap(),
+        vec![stop("u2", "c1", t(9))]
+    );
 }
 
-pub async fn concurrent_sweeps_return_each_state_once(r: Arc<dyn TypingRegistry>) {
+pub async fn concurrent_sweeps_on_every_node_return_each_state_once(r: Registries) {
     for n in 0..100 {
-        r.start(&uid(&format!("u{n}")), &cid("c1"), t(0))
+        r.here
+            .start(&uid(&format!("u{n}")), &cid("c1"), t(0))
             .await
             .unwrap();
     }
     let sweeps: Vec<_> = (0..4)
-        .map(|_| {
-            let r = r.clone();
+        .map(|n| {
+            let r = if n % 2 == 0 {
+                r.here.clone()
+            } else {
+                r.there.clone()
+            };
             tokio::spawn(async move { r.expire(t(10)).await.unwrap().len() })
         })
         .collect();
@@ -101,7 +125,7 @@ macro_rules! typing_contract_tests {
                 a_repeated_start_keeps_the_state_alive,
                 a_stop_ends_the_state_for_good,
                 clearing_a_user_stops_only_their_states_once,
-                concurrent_sweeps_return_each_state_once,
+                concurrent_sweeps_on_every_node_return_each_state_once,
             );
         }
     };
@@ -115,7 +139,12 @@ macro_rules! typing_contract_tests {
     };
 }
 
-typing_contract_tests!(
-    local,
-    Arc::new(switchboard::adapters::outbound::inprocess::LocalTypingRegistry::new(EXPIRY))
-);
+// One process: both handles are the same registry.
+typing_contract_tests!(local, {
+    let registry: Arc<dyn TypingRegistry> =
+        Arc::new(switchboard::adapters::outbound::inprocess::LocalTypingRegistry::new(EXPIRY));
+    Registries {
+        here: registry.clone(),
+        there: registry,
+    }
+});

@@ -1,9 +1,9 @@
 //! The connection hub: the one place that knows which connections exist, who they belong
 //! to and which conversations they joined. It subscribes to domain events and delivers each
 //! to the connections that must see it, rendered by each listener's dialect: once per
-//! listener, the encoded bytes shared by every receiving connection. Transports register
-//! connections through a [`ConnectionSink`], so the hub does not know Socket.IO from
-//! WebSocket.
+//! listener, the encoded bytes shared by every receiving connection. Sessions register their
+//! connections with the [`ConnectionSink`] their transport provides, so the hub does not know
+//! Socket.IO from WebSocket.
 
 #[cfg(test)]
 pub(crate) mod recorder;

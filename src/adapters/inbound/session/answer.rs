@@ -13,6 +13,9 @@ pub struct Answer {
     pub emits: Vec<Emit>,
     /// The acknowledgement, when the client asked for one.
     pub ack: Option<Value>,
+    /// Whether the transport closes the connection after sending the answer (the event
+    /// made the connection refused).
+    pub close: bool,
 }
 
 impl Answer {
@@ -21,6 +24,7 @@ impl Answer {
             Ok(reply) => Self {
                 emits: reply.emits,
                 ack: wants_ack.then_some(reply.ack),
+                close: false,
             },
             Err(error) => Self::refusal(&error, wants_ack),
         }
@@ -32,11 +36,13 @@ impl Answer {
             Self {
                 emits: Vec::new(),
                 ack: Some(json!({ "error": error.0 })),
+                close: false,
             }
         } else {
             Self {
                 emits: vec![error_event(error)],
                 ack: None,
+                close: false,
             }
         }
     }
@@ -69,6 +75,7 @@ mod tests {
             Answer {
                 emits: vec![],
                 ack: Some(json!({ "error": "text is required" })),
+                close: false,
             }
         );
         assert_eq!(
@@ -76,6 +83,7 @@ mod tests {
             Answer {
                 emits: vec![Emit::new("error", json!({ "message": "text is required" }))],
                 ack: None,
+                close: false,
             }
         );
     }

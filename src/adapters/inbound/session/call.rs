@@ -114,10 +114,6 @@ impl EventTable {
         Some(self.rows.get(event)?.decode(view, args))
     }
 
-    pub fn contains(&self, event: &str) -> bool {
-        self.rows.contains_key(event)
-    }
-
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }

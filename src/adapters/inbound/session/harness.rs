@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::{Answer, ListenerContext, Session, SessionLimits};
+use super::{Answer, ListenerContext, Refusal, Session, SessionLimits};
 use crate::adapters::inbound::auth::Credentials;
 use crate::adapters::inbound::hub::Hub;
 use crate::adapters::inbound::hub::recorder::RecordingSink;
@@ -17,7 +17,9 @@ use crate::adapters::test_core::TestCore;
 use crate::app::UseCases;
 use crate::domain::{Identity, UserId};
 use crate::ports::auth::MockTokenVerifier;
-use crate::ports::{NodeId, PresenceRegistry, TokenError, TokenVerifier};
+use crate::ports::{
+    EventBus, EventSubscription, NodeId, PresenceRegistry, TokenError, TokenVerifier,
+};
 
 /// How long an event that must come may take.
 const WAIT: Duration = Duration::from_secs(5);
@@ -27,6 +29,7 @@ const QUIET: Duration = Duration::from_millis(150);
 pub struct Harness {
     pub use_cases: UseCases,
     pub presence: Arc<dyn PresenceRegistry>,
+    bus: Arc<dyn EventBus>,
     hub: Arc<Hub>,
     tokens: Arc<dyn TokenVerifier>,
     _stop: watch::Sender<bool>,
@@ -55,10 +58,16 @@ impl Harness {
         Self {
             use_cases: core.use_cases,
             presence: core.presence,
+            bus: core.bus,
             hub,
             tokens: Arc::new(tokens),
             _stop: stop,
         }
+    }
+
+    /// Every domain event published from now on.
+    pub fn events(&self) -> Box<dyn EventSubscription> {
+        self.bus.subscribe()
     }
 
     /// A listener of `dialect`.
@@ -82,8 +91,8 @@ pub struct Listener(pub Arc<ListenerContext>);
 
 impl Listener {
     /// Opens a connection presenting `credentials` and the handshake `auth` payload; the
-    /// refusal event when it is refused.
-    pub async fn connect(&self, credentials: Credentials, auth: Value) -> Result<Client, Emit> {
+    /// refusal when it is refused.
+    pub async fn connect(&self, credentials: Credentials, auth: Value) -> Result<Client, Refusal> {
         let sink = Arc::new(RecordingSink::default());
         let handshake = Handshake {
             auth: &auth,
@@ -106,7 +115,7 @@ impl Listener {
         };
         self.connect(credentials, auth)
             .await
-            .unwrap_or_else(|refusal| panic!("{user} refused: {}", refusal.payload))
+            .unwrap_or_else(|refusal| panic!("{user} refused: {}", refusal.error))
     }
 }
 

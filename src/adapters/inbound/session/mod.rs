@@ -21,7 +21,7 @@ use serde_json::Value;
 pub use answer::{Answer, error_event};
 pub use call::{Call, DecodeFn, EventTable, ReplyFn, Request};
 
-use super::auth::{Credentials, authenticate, confirm_claim, verify_token};
+use super::auth::{AuthFailure, Credentials, authenticate, confirm_claim, verify_token};
 use super::hub::{ConnId, ConnectionSink, Hub, ListenerHub};
 use super::protocol::{Dialect, Emit, Handshake, IdentifyEvent, IdentityMode, Reply};
 use super::protocol::{SessionView, WireError};
@@ -79,20 +79,83 @@ enum State {
     Ready(Actor),
 }
 
+/// A connection turned away: the events it had produced (a partial greeting), then the
+/// error; the transport sends them and closes the connection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub sent: Vec<Emit>,
+    pub error: WireError,
+}
+
+impl Refusal {
+    fn new(error: WireError) -> Self {
+        Self {
+            sent: Vec::new(),
+            error,
+        }
+    }
+
+    /// What the refused connection is sent at its handshake: the partial greeting, then the
+    /// `error` event.
+    pub fn events(self) -> Vec<Emit> {
+        let mut events = self.sent;
+        events.push(error_event(&self.error));
+        events
+    }
+
+    /// The refusal as the answer to an identify event: the partial greeting, then the error
+    /// (in the ack when the client asked for one); the connection is closed after it.
+    fn answer(self, wants_ack: bool) -> Answer {
+        let mut answer = Answer::refusal(&self.error, wants_ack);
+        answer.emits.splice(0..0, self.sent);
+        answer.close = true;
+        answer
+    }
+}
+
+/// Why identifying a connection failed.
+enum IdentifyFailed {
+    /// Something on our side failed before anything of the connection was kept; the client
+    /// may try again.
+    Unavailable(WireError),
+    /// A connect call refused the connection.
+    Refused(Refusal),
+}
+
+/// Why an event got no reply: a refused request, or a refused connection.
+enum Failed {
+    Request(WireError),
+    Refused(Refusal),
+}
+
+impl Failed {
+    fn error(&self) -> &WireError {
+        match self {
+            Failed::Request(error) => error,
+            Failed::Refused(refusal) => &refusal.error,
+        }
+    }
+}
+
+impl From<WireError> for Failed {
+    fn from(error: WireError) -> Self {
+        Failed::Request(error)
+    }
+}
+
 impl Session {
     /// Sets up a new connection: with handshake identity, authenticates it and runs the
     /// dialect's connect calls, whose events are the greeting; with after-connect identity,
-    /// verifies a presented token and waits for the identify event. On refusal, the error
-    /// event to send before disconnecting; nothing of the connection is left registered.
+    /// verifies a presented token and waits for the identify event (without a token, only
+    /// with legacy identity: else nothing could ever identify it). On refusal, what to send
+    /// before disconnecting; nothing of the connection is left registered or counted.
     pub async fn open(
         ctx: Arc<ListenerContext>,
         credentials: &Credentials,
         handshake: &Handshake<'_>,
         sink: Arc<dyn ConnectionSink>,
-    ) -> Result<(Session, Vec<Emit>), Emit> {
-        let refuse = |e: WireError| error_event(&e);
-        let auth_refused =
-            |e: super::auth::AuthFailure| error_event(&WireError::new(e.to_string()));
+    ) -> Result<(Session, Vec<Emit>), Refusal> {
+        let auth_refused = |e: AuthFailure| Refusal::new(WireError::new(e.to_string()));
         let dialect = ctx.dialect().clone();
         let (identity, presented) = match dialect.identity() {
             IdentityMode::Handshake => {
@@ -104,10 +167,13 @@ impl Session {
             IdentityMode::AfterConnect(_) => {
                 let presented = verify_token(ctx.tokens.as_deref(), credentials.token.as_deref())
                     .map_err(auth_refused)?;
+                if presented.is_none() && !ctx.legacy_identity {
+                    return Err(auth_refused(AuthFailure::Missing));
+                }
                 (None, presented)
             }
         };
-        let connect_calls = dialect.on_connect(handshake).map_err(refuse)?;
+        let connect_calls = dialect.on_connect(handshake).map_err(Refusal::new)?;
         let mut session = Session {
             conn: ctx.hub.next_conn_id(),
             limiter: RateLimiter::new(ctx.limits.events_per_second),
@@ -119,32 +185,37 @@ impl Session {
             joined: Vec::new(),
         };
         let greeting = match identity {
-            Some(identity) => match session.identify(identity).await {
-                Ok(greeting) => greeting,
-                Err(e) => {
-                    session.close().await;
-                    return Err(refuse(e));
-                }
-            },
+            Some(identity) => session
+                .identify(identity)
+                .await
+                .map_err(|failed| match failed {
+                    IdentifyFailed::Unavailable(error) => Refusal::new(error),
+                    IdentifyFailed::Refused(refusal) => refusal,
+                })?,
             None => Vec::new(),
         };
         tracing::debug!(listener = %session.ctx.name, conn = session.conn, "connection opened");
         Ok((session, greeting))
     }
 
-    /// One inbound event: what to send back for it.
+    /// One inbound event: what to send back for it (and whether to close the connection
+    /// after sending it: an identify event whose connect calls failed refuses it).
     pub async fn handle(&mut self, event: &str, args: &Value, wants_ack: bool) -> Answer {
         let result = self.respond(event, args).await;
-        if let Err(e) = &result {
+        if let Err(failed) = &result {
             tracing::debug!(
                 listener = %self.ctx.name,
                 conn = self.conn,
                 event,
-                error = %e,
+                error = %failed.error(),
                 "request refused"
             );
         }
-        Answer::new(result, wants_ack)
+        match result {
+            Ok(reply) => Answer::new(Ok(reply), wants_ack),
+            Err(Failed::Request(error)) => Answer::new(Err(error), wants_ack),
+            Err(Failed::Refused(refusal)) => refusal.answer(wants_ack),
+        }
     }
 
     /// Gives back what the connection held. Failures are logged: the client is gone anyway.
@@ -158,7 +229,7 @@ impl Session {
         tracing::debug!(listener = %self.ctx.name, conn = self.conn, "connection closed");
     }
 
-    async fn respond(&mut self, event: &str, args: &Value) -> Result<Reply, WireError> {
+    async fn respond(&mut self, event: &str, args: &Value) -> Result<Reply, Failed> {
         self.check_limits(args)?;
         if let IdentityMode::AfterConnect(identify) = self.ctx.dialect().identity()
             && event == identify.event
@@ -174,7 +245,7 @@ impl Session {
                 .decode(&view, event, args)
                 .unwrap_or_else(|| Err(WireError::new(format!("unknown event {event:?}"))))?
         };
-        call.run(self).await
+        Ok(call.run(self).await?)
     }
 
     fn check_limits(&mut self, args: &Value) -> Result<(), WireError> {
@@ -200,49 +271,76 @@ impl Session {
         &mut self,
         claimed: &str,
         identify: &IdentifyEvent,
-    ) -> Result<Reply, WireError> {
+    ) -> Result<Reply, Failed> {
         let presented = match &self.state {
             State::Ready(actor) if actor.id().as_str() == claimed => {
                 return Ok((identify.reply)(&actor.profile));
             }
             State::Ready(actor) => {
-                return Err(WireError::new(format!(
+                return Err(Failed::Request(WireError::new(format!(
                     "this connection is already identified as {}",
                     actor.id()
-                )));
+                ))));
             }
             State::Awaiting { presented } => presented.clone(),
         };
         let identity = confirm_claim(presented, claimed, self.ctx.legacy_identity)
             .map_err(|e| WireError::new(e.to_string()))?;
-        let greeting = self.identify(identity).await?;
+        let greeting = self
+            .identify(identity)
+            .await
+            .map_err(|failed| match failed {
+                IdentifyFailed::Unavailable(error) => Failed::Request(error),
+                IdentifyFailed::Refused(refusal) => Failed::Refused(refusal),
+            })?;
         let mut reply = (identify.reply)(&self.actor()?.profile);
         reply.emits.extend(greeting);
         Ok(reply)
     }
 
     /// Makes the connection its user's: resolves the profile, registers the connection with
-    /// the hub (so it hears about what follows), counts it in presence, then runs the
-    /// dialect's connect calls. Returns their events.
-    async fn identify(&mut self, identity: Identity) -> Result<Vec<Emit>, WireError> {
+    /// the hub (so it hears about what follows), counts it in presence, runs the dialect's
+    /// connect calls, and only then tells the user's contacts that they are online. Returns
+    /// the calls' events. When a call fails, the connection is refused: it is unregistered,
+    /// its presence taken back without a word to anyone, and the events already produced
+    /// go out before the error.
+    async fn identify(&mut self, identity: Identity) -> Result<Vec<Emit>, IdentifyFailed> {
         let origin = self.origin();
-        let use_cases = &self.ctx.use_cases;
+        let use_cases = self.ctx.use_cases.clone();
         let actor = use_cases
             .resolve_actor(&identity, Some(origin.clone()))
-            .await?;
+            .await
+            .map_err(|e| IdentifyFailed::Unavailable(e.into()))?;
         self.ctx
             .listener
             .register(self.conn, actor.id().clone(), self.sink.clone());
-        if let Err(e) = use_cases.connection_opened(&actor, &origin).await {
-            self.ctx.listener.unregister(self.conn);
-            return Err(e.into());
-        }
+        let opened = match use_cases.open_connection(&actor, &origin).await {
+            Ok(opened) => opened,
+            Err(e) => {
+                self.ctx.listener.unregister(self.conn);
+                return Err(IdentifyFailed::Unavailable(e.into()));
+            }
+        };
         tracing::debug!(listener = %self.ctx.name, conn = self.conn, user = %actor.id(), "connection identified");
-        self.state = State::Ready(actor);
+        let awaiting = std::mem::replace(&mut self.state, State::Ready(actor));
         let mut greeting = Vec::new();
         for call in std::mem::take(&mut self.connect_calls) {
-            greeting.extend(call.run(self).await?.emits);
+            match call.run(self).await {
+                Ok(reply) => greeting.extend(reply.emits),
+                Err(error) => {
+                    self.ctx.listener.unregister(self.conn);
+                    use_cases.connection_refused(&origin).await;
+                    self.state = awaiting;
+                    self.bound = None;
+                    self.joined.clear();
+                    return Err(IdentifyFailed::Refused(Refusal {
+                        sent: greeting,
+                        error,
+                    }));
+                }
+            }
         }
+        use_cases.announce_opened(&opened).await;
         Ok(greeting)
     }
 

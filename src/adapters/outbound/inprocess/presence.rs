@@ -153,7 +153,13 @@ impl PresenceRegistry for LocalPresenceRegistry {
         conn: &ConnectionRef,
         user: &UserId,
     ) -> Result<PresenceTransition, PresenceError> {
-        self.owners.shard(conn).insert(conn.clone(), user.clone());
+        let previous = self.owners.shard(conn).insert(conn.clone(), user.clone());
+        if let Some(previous) = previous.filter(|p| p != user) {
+            // The number was reused for another user without a close: it is theirs no more.
+            self.update(&previous, |entry| {
+                entry.close(conn);
+            });
+        }
         Ok(self.update(user, |entry| {
             entry.connections.entry(conn.clone()).or_default();
         }))

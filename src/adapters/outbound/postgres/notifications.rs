@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use super::rows::{
     NotificationRow, count_from_db, db_error, notification_ids, time_to_db, times_to_db,
 };
-use crate::adapters::outbound::sql::json::data_to_json;
+use crate::adapters::json::data_to_json;
 use crate::domain::{Notification, NotificationId, Timestamp, UserId};
 use crate::ports::{NotificationStore, Page, StoreError};
 

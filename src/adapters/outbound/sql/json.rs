@@ -80,11 +80,8 @@ pub fn attachments_from_json(raw: impl JsonColumn) -> Result<Vec<Attachment>, St
         .collect())
 }
 
-/// Notification data as JSON, by the rules of `crate::adapters::json`.
-pub fn data_to_json(value: &DataValue) -> Value {
-    json::data_to_json(value)
-}
-
+/// Notification data from its column, by the rules of `crate::adapters::json` (which also
+/// writes it).
 pub fn data_from_json(raw: impl JsonColumn) -> Result<DataValue, StoreError> {
     Ok(json::data_from_json(&raw.into_json("notification data")?))
 }
@@ -105,10 +102,10 @@ mod tests {
             ),
         ]));
         assert_eq!(
-            data_from_json(data_to_json(&data).to_string()).unwrap(),
+            data_from_json(json::data_to_json(&data).to_string()).unwrap(),
             data
         );
-        assert_eq!(data_from_json(data_to_json(&data)).unwrap(), data);
+        assert_eq!(data_from_json(json::data_to_json(&data)).unwrap(), data);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use sqlx::SqlitePool;
 
 use super::rows::{NotificationRow, count_from_db, db_error, json_list, notification_ids};
-use crate::adapters::outbound::sql::json::data_to_json;
+use crate::adapters::json::data_to_json;
 use crate::domain::{Notification, NotificationId, Timestamp, UserId};
 use crate::ports::{NotificationStore, Page, StoreError};
 

@@ -304,7 +304,7 @@ mod tests {
             profile: UserProfile::bare(uid("ann")),
             origin: None,
         };
-        h.use_cases.connection_opened(&ann, &conn(1)).await.unwrap();
+        h.use_cases.open_connection(&ann, &conn(1)).await.unwrap();
         let mut events = h.bus.subscribe();
         let body = json!({ "userId": "ann", "type": "LIKE", "message": "liked" });
         let (status, n) = as_service(&h, "POST", NOTIFICATIONS, body).await;

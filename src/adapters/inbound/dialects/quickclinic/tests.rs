@@ -276,11 +276,20 @@ mod in_process {
             claimed_user: None,
         };
         let handshake = json!({ "relationId": relation.id.as_str() });
+        let mut events = h.events();
         let Err(refusal) = listener.connect(credentials, handshake).await else {
             panic!("a stranger must be refused");
         };
-        assert_eq!(refusal.event, "error");
+        assert!(
+            refusal.error.0.contains("not a participant"),
+            "{}",
+            refusal.error
+        );
         let eve = UserId::parse("eve").unwrap();
         assert_eq!(h.presence.state(&eve).await.unwrap().connections, 0);
+        // Nobody heard that eve came online, or went offline.
+        let heard =
+            tokio::time::timeout(std::time::Duration::from_millis(150), events.next()).await;
+        assert!(heard.is_err(), "unexpected event {heard:?}");
     }
 }

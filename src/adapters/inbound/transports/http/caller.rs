@@ -23,7 +23,8 @@ impl FromRequestParts<RestState> for UserCaller {
     async fn from_request_parts(parts: &mut Parts, state: &RestState) -> Result<Self, ApiError> {
         let query = parse_query(parts.uri.query());
         let credentials = Credentials::from_request(&parts.headers, &query);
-        let identity = authenticate(state.tokens.as_deref(), &credentials, state.legacy_identity)?;
+        // A request carries no bare user id to trust: only a token identifies it.
+        let identity = authenticate(state.tokens.as_deref(), &credentials, false)?;
         let actor = state.use_cases.resolve_actor(&identity, None).await?;
         Ok(Self(actor))
     }

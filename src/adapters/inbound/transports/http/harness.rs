@@ -1,5 +1,5 @@
-//! The REST tests' harness: the whole app built by the composition root on the memory store,
-//! a listener's router over it, and tokens signed with the configured secret.
+//! The REST tests' harness: the core on memory adapters (`TestCore`), a listener's router
+//! over it as the composition root assembles one, and tokens signed with the test secret.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,7 +42,6 @@ impl Harness {
             use_cases: core.use_cases.clone(),
             tokens: Some(Arc::new(verifier)),
             service_key: Some(SERVICE_KEY.into()),
-            legacy_identity: false,
         };
         Self {
             router: router(

@@ -29,8 +29,6 @@ pub struct RestState {
     pub tokens: Option<Arc<dyn TokenVerifier>>,
     /// The key of server-to-server calls; `None`: those routes refuse everything.
     pub service_key: Option<Arc<str>>,
-    /// Whether a bare `userId` identifies a caller on this listener.
-    pub legacy_identity: bool,
 }
 
 /// A listener's HTTP service: `routes`, then JSON answers for unknown routes and methods,

@@ -82,6 +82,7 @@ impl FromMessageParts<LocalAdapter> for Inbound {
         };
         if let Err(mpsc::error::TrySendError::Full(event)) = inbox.tx.try_send(event) {
             let error = WireError::new("too many events waiting: slow down");
+            // A refusal never closes the connection.
             super::send(socket, event.ack, Answer::refusal(&error, event.wants_ack));
         }
         Ok(Inbound)

@@ -83,17 +83,18 @@ async fn run_connection(ctx: Arc<ListenerContext>, socket: SocketRef, auth: Valu
         query: &query,
     };
     let sink = Arc::new(SocketSink::new(socket.clone()));
-    let (mut session, greeting) = match Session::open(ctx.clone(), &credentials, &handshake, sink)
-        .await
-    {
-        Ok(opened) => opened,
-        Err(refusal) => {
-            tracing::info!(listener = %ctx.name, reason = %refusal.payload, "connection refused");
-            let _ = socket.emit(refusal.event, &refusal.payload);
-            let _ = socket.disconnect();
-            return;
-        }
-    };
+    let (mut session, greeting) =
+        match Session::open(ctx.clone(), &credentials, &handshake, sink).await {
+            Ok(opened) => opened,
+            Err(refusal) => {
+                tracing::info!(listener = %ctx.name, reason = %refusal.error, "connection refused");
+                for emit in refusal.events() {
+                    let _ = socket.emit(emit.event, &emit.payload);
+                }
+                let _ = socket.disconnect();
+                return;
+            }
+        };
     for emit in greeting {
         let _ = socket.emit(emit.event, &emit.payload);
     }
@@ -101,17 +102,23 @@ async fn run_connection(ctx: Arc<ListenerContext>, socket: SocketRef, auth: Valu
         let answer = session
             .handle(&event.event, &event.args, event.wants_ack)
             .await;
-        send(&socket, event.ack, answer);
+        if send(&socket, event.ack, answer) {
+            tracing::info!(listener = %ctx.name, "connection refused");
+            let _ = socket.clone().disconnect();
+            break;
+        }
     }
     session.close().await;
 }
 
-/// Sends what the session answered an event: its events, then the ack.
-fn send(socket: &Socket<LocalAdapter>, ack: AckSender, answer: Answer) {
+/// Sends what the session answered an event: its events, then the ack. Returns whether the
+/// connection is to be closed.
+fn send(socket: &Socket<LocalAdapter>, ack: AckSender, answer: Answer) -> bool {
     for emit in answer.emits {
         let _ = socket.emit(emit.event, &emit.payload);
     }
     if let Some(value) = answer.ack {
         let _ = ack.send(&value);
     }
+    answer.close
 }
