@@ -22,9 +22,8 @@ pub trait Dialect: Send + Sync + 'static {
 
     /// What a connection runs as soon as it is identified, before it serves events (bind to
     /// the handshake's conversation, receive pending notifications, …); their events are its
-    /// greeting. Decoded at connect, so a bad handshake is refused at once. With handshake
-    /// identity a failing call refuses the connection; after an identify event it is that
-    /// event's error.
+    /// greeting. Decoded at connect, so a bad handshake is refused at once. A failing call
+    /// refuses the connection: nothing of it is kept, and it is closed after the error.
     fn on_connect(&self, _handshake: &Handshake<'_>) -> Result<Vec<Call>, WireError> {
         Ok(Vec::new())
     }
@@ -45,8 +44,9 @@ pub trait Dialect: Send + Sync + 'static {
 pub enum IdentityMode {
     /// At the handshake: a token, or with legacy identity a bare `userId`.
     Handshake,
-    /// With an event after connecting; until then nothing else is accepted. A token in the
-    /// handshake is verified at connect and then names the only user the event may claim.
+    /// At the handshake as well, or, for a connection that presents nothing there, with an
+    /// event after connecting (trusted only with legacy identity); until then nothing else
+    /// is accepted. On an identified connection the event must name the same user.
     AfterConnect(IdentifyEvent),
 }
 

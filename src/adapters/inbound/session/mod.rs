@@ -21,7 +21,7 @@ use serde_json::Value;
 pub use answer::{Answer, error_event};
 pub use call::{Call, DecodeFn, EventTable, ReplyFn, Request};
 
-use super::auth::{AuthFailure, Credentials, authenticate, confirm_claim, verify_token};
+use super::auth::{AuthFailure, Credentials, authenticate, confirm_claim};
 use super::hub::{ConnId, ConnectionSink, Hub, ListenerHub};
 use super::protocol::{Dialect, Emit, Handshake, IdentifyEvent, IdentityMode, Reply};
 use super::protocol::{SessionView, WireError};
@@ -29,6 +29,9 @@ use crate::app::{Actor, UseCases};
 use crate::domain::{Conversation, ConversationId, Identity};
 use crate::ports::{ConnectionRef, TokenVerifier};
 use limits::{RateLimiter, json_size};
+
+/// The refusal of an identify event that names another user than the connection's.
+const NOT_THIS_USER: &str = "Authentication error: userId is not this connection's user";
 
 /// Per-listener settings and services every connection of the listener shares.
 pub struct ListenerContext {
@@ -70,12 +73,9 @@ pub struct Session {
 }
 
 enum State {
-    /// Connected, not identified yet (an after-connect dialect). `presented` is the user of
-    /// the token the handshake carried, already verified: the only user the identify event
-    /// may claim.
-    Awaiting {
-        presented: Option<Identity>,
-    },
+    /// Connected without credentials to an after-connect dialect's listener with legacy
+    /// identity: waiting for the identify event.
+    Awaiting,
     Ready(Actor),
 }
 
@@ -144,11 +144,13 @@ impl From<WireError> for Failed {
 }
 
 impl Session {
-    /// Sets up a new connection: with handshake identity, authenticates it and runs the
-    /// dialect's connect calls, whose events are the greeting; with after-connect identity,
-    /// verifies a presented token and waits for the identify event (without a token, only
-    /// with legacy identity: else nothing could ever identify it). On refusal, what to send
-    /// before disconnecting; nothing of the connection is left registered or counted.
+    /// Sets up a new connection. A connection that presents credentials (a token, or with
+    /// legacy identity a bare `userId`) is authenticated now and runs the dialect's connect
+    /// calls, whose events are the greeting. A connection to an after-connect dialect that
+    /// presents nothing waits for the identify event, which only legacy identity trusts
+    /// (without it, nothing could ever identify the connection: it is refused). On refusal,
+    /// what to send before disconnecting; nothing of the connection is left registered or
+    /// counted.
     pub async fn open(
         ctx: Arc<ListenerContext>,
         credentials: &Credentials,
@@ -157,21 +159,20 @@ impl Session {
     ) -> Result<(Session, Vec<Emit>), Refusal> {
         let auth_refused = |e: AuthFailure| Refusal::new(WireError::new(e.to_string()));
         let dialect = ctx.dialect().clone();
-        let (identity, presented) = match dialect.identity() {
-            IdentityMode::Handshake => {
-                let identity =
-                    authenticate(ctx.tokens.as_deref(), credentials, ctx.legacy_identity)
-                        .map_err(auth_refused)?;
-                (Some(identity), None)
-            }
-            IdentityMode::AfterConnect(_) => {
-                let presented = verify_token(ctx.tokens.as_deref(), credentials.token.as_deref())
-                    .map_err(auth_refused)?;
-                if presented.is_none() && !ctx.legacy_identity {
+        let presents_identity = credentials.token.is_some() || credentials.claimed_user.is_some();
+        let identity = match dialect.identity() {
+            // Nothing to go by yet: the identify event will say who it is, which only legacy
+            // identity trusts (without it nothing could ever identify the connection).
+            IdentityMode::AfterConnect(_) if !presents_identity => {
+                if !ctx.legacy_identity {
                     return Err(auth_refused(AuthFailure::Missing));
                 }
-                (None, presented)
+                None
             }
+            _ => Some(
+                authenticate(ctx.tokens.as_deref(), credentials, ctx.legacy_identity)
+                    .map_err(auth_refused)?,
+            ),
         };
         let connect_calls = dialect.on_connect(handshake).map_err(Refusal::new)?;
         let mut session = Session {
@@ -179,7 +180,7 @@ impl Session {
             limiter: RateLimiter::new(ctx.limits.events_per_second),
             ctx,
             sink,
-            state: State::Awaiting { presented },
+            state: State::Awaiting,
             connect_calls,
             bound: None,
             joined: Vec::new(),
@@ -265,26 +266,23 @@ impl Session {
         Ok(())
     }
 
-    /// The identify event of an after-connect dialect. Repeating it for the same user
-    /// answers again; another user is refused.
+    /// The identify event of an after-connect dialect. On a connection identified already
+    /// (by its handshake or an earlier identify event) it is answered again for the same
+    /// user and refused for another; otherwise legacy identity takes the claim.
     async fn identify_by_event(
         &mut self,
         claimed: &str,
         identify: &IdentifyEvent,
     ) -> Result<Reply, Failed> {
-        let presented = match &self.state {
-            State::Ready(actor) if actor.id().as_str() == claimed => {
-                return Ok((identify.reply)(&actor.profile));
-            }
-            State::Ready(actor) => {
-                return Err(Failed::Request(WireError::new(format!(
-                    "this connection is already identified as {}",
-                    actor.id()
-                ))));
-            }
-            State::Awaiting { presented } => presented.clone(),
-        };
-        let identity = confirm_claim(presented, claimed, self.ctx.legacy_identity)
+        if let State::Ready(actor) = &self.state {
+            // However the connection was identified, the claim must be that user.
+            return if actor.id().as_str() == claimed {
+                Ok((identify.reply)(&actor.profile))
+            } else {
+                Err(Failed::Request(WireError::new(NOT_THIS_USER)))
+            };
+        }
+        let identity = confirm_claim(None, claimed, self.ctx.legacy_identity)
             .map_err(|e| WireError::new(e.to_string()))?;
         let greeting = self
             .identify(identity)
@@ -352,7 +350,7 @@ impl Session {
     fn actor(&self) -> Result<&Actor, WireError> {
         match &self.state {
             State::Ready(actor) => Ok(actor),
-            State::Awaiting { .. } => Err(self.not_identified()),
+            State::Awaiting => Err(self.not_identified()),
         }
     }
 

@@ -200,35 +200,53 @@ async fn legacy_identity_trusts_a_bare_user_id_and_counts_the_connection() {
     );
     assert_eq!(
         error_of(&client.request("hello", json!("u2")).await),
-        "this connection is already identified as u1"
+        "Authentication error: userId is not this connection's user"
     );
     assert_eq!(connections(&h, "u1").await, 1);
     assert_eq!(connections(&h, "u2").await, 0);
 }
 
 #[tokio::test]
-async fn without_legacy_identity_a_claim_needs_a_token_for_that_user() {
-    let (h, listener) = probe(false);
+async fn a_token_identifies_at_connect_and_the_identify_event_must_name_its_user() {
+    for legacy in [false, true] {
+        let (h, listener) = probe(legacy);
+        let mut client = listener
+            .connect(with_token("u1"), Value::Null)
+            .await
+            .unwrap();
+        assert_eq!(registered(&listener), 1, "legacy {legacy}");
+        assert_eq!(connections(&h, "u1").await, 1);
+        assert_eq!(
+            error_of(&client.request("hello", json!("u2")).await),
+            "Authentication error: userId is not this connection's user"
+        );
+        assert_eq!(connections(&h, "u2").await, 0);
+        assert_eq!(
+            client.request("hello", json!("u1")).await,
+            json!({ "userId": "u1" })
+        );
+        assert_eq!(connections(&h, "u1").await, 1);
+    }
+}
+
+#[tokio::test]
+async fn without_legacy_identity_a_connection_must_present_a_token() {
+    let (_, listener) = probe(false);
     // Nothing could ever identify a connection without a token: it is refused at once.
     let Err(refusal) = listener.connect(bare(), Value::Null).await else {
         panic!("a connection without a token must be refused");
     };
     assert_eq!(refusal.error.0, "Authentication error: no token provided");
-    let mut client = listener
-        .connect(with_token("u1"), Value::Null)
-        .await
-        .unwrap();
-    assert_eq!(registered(&listener), 0, "a token alone does not identify");
-    assert_eq!(
-        error_of(&client.request("hello", json!("u2")).await),
-        "Authentication error: userId does not match the token"
-    );
-    assert_eq!(connections(&h, "u2").await, 0);
-    assert_eq!(
-        client.request("hello", json!("u1")).await,
-        json!({ "userId": "u1" })
-    );
-    assert_eq!(connections(&h, "u1").await, 1);
+    // A bare user id in the handshake is no token either.
+    let claimed = Credentials {
+        token: None,
+        claimed_user: Some("u1".into()),
+    };
+    let Err(refusal) = listener.connect(claimed, Value::Null).await else {
+        panic!("a claim without a token must be refused");
+    };
+    assert_eq!(refusal.error.0, "Authentication error: no token provided");
+    assert_eq!(registered(&listener), 0);
 }
 
 #[tokio::test]
@@ -256,12 +274,18 @@ async fn a_presented_token_is_verified_at_connect_even_with_legacy_identity() {
 
 #[tokio::test]
 async fn connect_calls_run_once_identified_and_their_events_follow_the_reply() {
-    let (h, listener) = probe(false);
+    let (h, listener) = probe(true);
     let room = conversation(&h, "u1", "u2").await;
-    let mut client = listener
-        .connect(with_token("u1"), json!({ "room": room.as_str() }))
+    let handshake = json!({ "room": room.as_str() });
+    // Identified at connect: the calls' events are the greeting.
+    let by_token = listener
+        .connect(with_token("u2"), handshake.clone())
         .await
         .unwrap();
+    let greeting: Vec<_> = by_token.greeting.iter().map(|e| e.event).collect();
+    assert_eq!(greeting, ["bound"]);
+    // Identified by the event: they follow its reply.
+    let mut client = listener.connect(bare(), handshake).await.unwrap();
     assert!(client.greeting.is_empty(), "nothing runs before identity");
     let answer = client.emit("hello", json!("u1")).await;
     let events: Vec<_> = answer.emits.iter().map(|e| e.event).collect();
@@ -271,13 +295,21 @@ async fn connect_calls_run_once_identified_and_their_events_follow_the_reply() {
 
 #[tokio::test]
 async fn a_failing_connect_call_refuses_the_connection_and_leaves_nothing_behind() {
-    let (h, listener) = probe(false);
+    let (h, listener) = probe(true);
     let room = conversation(&h, "u1", "u2").await;
+    let handshake = json!({ "room": room.as_str() });
     let mut events = h.events();
-    let mut stranger = listener
-        .connect(with_token("eve"), json!({ "room": room.as_str() }))
-        .await
-        .unwrap();
+    // At connect.
+    let Err(refusal) = listener.connect(with_token("eve"), handshake.clone()).await else {
+        panic!("a stranger to the room must be refused");
+    };
+    assert!(
+        refusal.error.0.contains("not a participant"),
+        "{}",
+        refusal.error
+    );
+    // After the identify event.
+    let mut stranger = listener.connect(bare(), handshake).await.unwrap();
     let answer = stranger.answer("hello", &json!("eve"), true).await;
     assert!(answer.close, "the transport closes the connection");
     assert!(error_of(answer.ack.as_ref().unwrap()).contains("not a participant"));
