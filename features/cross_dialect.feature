@@ -43,3 +43,32 @@ Feature: Clients of different dialects share conversations
     Then "alice" receives a "COMMENT" notification "Bob commented"
     When the app notifies "alice" through the linsta listener of a "LIKE": "Bob liked it"
     Then "alice" receives a "LIKE" notification "Bob liked it"
+
+  Scenario: A calmora user and a marketplace user receive a linsta user's message in their own shapes
+    Given users "lina", "cara" and "mark"
+    And the service provisions a conversation for "lina", "cara" and "mark"
+    And "lina" connects to linsta
+    And "lina" joins the chat room
+    And "cara" connects to calmora and registers
+    And "mark" is in the marketplace chat
+    When "lina" sends "hello all" in the chat room
+    Then "cara" receives the calmora message "hello all" from "lina" to "cara"
+    And "mark" receives the marketplace message "hello all" from "lina"
+    And "lina" receives the linsta message "hello all" from "lina"
+
+  Scenario: A quickclinic doctor's message reaches a calmora patient
+    Given a doctor "house" and a patient "cara"
+    And a relation between doctor "house" and patient "cara"
+    And "cara" connects to calmora and registers
+    And "house" connects to quickclinic for the relation
+    When "house" sends "how are you feeling?" in the relation
+    Then "cara" receives the calmora message "how are you feeling?" from "house" to "cara"
+
+  Scenario: Presence crosses dialects: a marketplace contact hears a linsta user come and go
+    Given users "lina" and "mark"
+    And the service provisions a conversation for "lina" and "mark"
+    And "mark" joins marketplace
+    When "lina" connects to linsta
+    Then "mark" hears that "lina" is online
+    When "lina" disconnects
+    Then "mark" hears that "lina" is offline

@@ -1,5 +1,5 @@
 //! The Gherkin specs in `features/`, run end to end: every scenario gets its own server
-//! (memory store, the linsta, quickclinic and native listeners on ephemeral ports) and drives
+//! (memory store, a listener per dialect on ephemeral ports) and drives
 //! its clients through `tests/js/bridge.mjs`, i.e. the real socket.io-client.
 //!
 //! `cargo test --all-features --test features` runs them; `SCENARIO=text` runs only the
@@ -8,10 +8,14 @@
 
 #[path = "features/bridge.rs"]
 mod bridge;
+#[path = "features/calmora.rs"]
+mod calmora;
 #[path = "features/common.rs"]
 mod common;
 #[path = "features/linsta.rs"]
 mod linsta;
+#[path = "features/marketplace.rs"]
+mod marketplace;
 #[path = "features/quickclinic.rs"]
 mod quickclinic;
 #[path = "support/mod.rs"]

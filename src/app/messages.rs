@@ -20,8 +20,9 @@ pub struct PostMessage {
     pub attachments: Vec<Attachment>,
     /// The client's idempotency key: a resend with the same key is the same message.
     pub client_key: Option<String>,
-    /// When set and the conversation does not exist, it is created under the requested id
-    /// between the sender and this peer (clients that name their chats themselves).
+    /// The peer of a chat the client names itself: when the conversation does not exist, it
+    /// is created under the requested id between the sender and this peer; when it does, the
+    /// peer must take part in it.
     pub open_with: Option<UserId>,
 }
 
@@ -111,6 +112,11 @@ impl UseCases {
         peer: &UserId,
     ) -> AppResult<Conversation> {
         if let Some(existing) = self.ports.stores.conversations.get(id).await? {
+            if existing.is_participant(sender) && !existing.is_participant(peer) {
+                return Err(AppError::Forbidden(
+                    "the recipient is not a participant of this conversation".into(),
+                ));
+            }
             return Ok(existing);
         }
         let candidate = Conversation::named(
@@ -618,6 +624,36 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(posted.message.conversation_id, cid("chat-7"));
+    }
+
+    #[tokio::test]
+    async fn a_named_chat_that_exists_needs_the_recipient_among_its_participants() {
+        for (peer, allowed) in [("b", true), ("z", false)] {
+            let mut m = Mocks::new(1_000);
+            with_conversation(&mut m);
+            m.conversations.expect_get_or_create().never();
+            if allowed {
+                m.messages
+                    .expect_append()
+                    .returning(|new| appended(new, 1, false));
+                m.presence.expect_is_viewing().returning(|_, _| Ok(false));
+                let _events = m.capture_events();
+            } else {
+                m.messages.expect_append().never();
+            }
+            let request = PostMessage {
+                open_with: Some(uid(peer)),
+                ..post(None)
+            };
+            let result = m
+                .build(Rules::default())
+                .post_message(&actor("a"), request)
+                .await;
+            assert_eq!(result.is_ok(), allowed, "{peer}: {result:?}");
+            if !allowed {
+                assert!(matches!(result, Err(AppError::Forbidden(_))));
+            }
+        }
     }
 
     #[tokio::test]

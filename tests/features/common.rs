@@ -228,7 +228,16 @@ async fn notification_with_user_token(w: &mut Switchboard, user: String, poster:
 
 #[given(expr = "the service provisions a conversation for {string} and {string}")]
 async fn provision(w: &mut Switchboard, a: String, b: String) {
-    let ids = [w.user(&a).id.clone(), w.user(&b).id.clone()];
+    provision_for(w, &[a, b]).await;
+}
+
+#[given(expr = "the service provisions a conversation for {string}, {string} and {string}")]
+async fn provision_three(w: &mut Switchboard, a: String, b: String, c: String) {
+    provision_for(w, &[a, b, c]).await;
+}
+
+async fn provision_for(w: &mut Switchboard, users: &[String]) {
+    let ids: Vec<String> = users.iter().map(|u| w.user(u).id.clone()).collect();
     let url = format!("{}/api/v1/conversations", w.app().url("native"));
     let headers = json!({ "authorization": format!("Bearer {}", crate::support::SERVICE_KEY) });
     w.http("POST", url, headers, Some(json!({ "participantIds": ids })))
@@ -243,7 +252,7 @@ async fn provision(w: &mut Switchboard, a: String, b: String) {
         .filter_map(Value::as_str)
         .collect();
     got.sort_unstable();
-    let mut want = vec![ids[0].as_str(), ids[1].as_str()];
+    let mut want: Vec<&str> = ids.iter().map(String::as_str).collect();
     want.sort_unstable();
     assert_eq!(got, want);
     w.set_conversation(&id);

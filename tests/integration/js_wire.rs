@@ -1,8 +1,9 @@
-//! Wire compatibility with the real socket.io-client: starts the server in-process (memory
-//! store, a listener per dialect on ephemeral ports) and runs the Node.js suite in `tests/js`
-//! (`node --test`) against it; then the linsta suite on MongoDB and the quickclinic suite on
-//! PostgreSQL, the databases those families run on today. Node's report is printed, and a
-//! failing Node test fails this test with that report.
+//! Wire compatibility with the real socket.io-client: starts the server in-process (the
+//! embedded SQLite store, a listener per dialect on ephemeral ports) and runs the Node.js
+//! suite in `tests/js` (`node --test`) against it; then the suites of the Mongo-born families
+//! (linsta, calmora, marketplace) on MongoDB and of quickclinic, calmora and marketplace on
+//! PostgreSQL, so that every family's flows run on the databases teams bring. Node's report
+//! is printed, and a failing Node test fails this test with that report.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -17,7 +18,14 @@ const SUITE_TIMEOUT: Duration = Duration::from_secs(300);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_real_socket_io_client_speaks_every_dialect() {
-    let app = support::spawn_app(&support::all_dialects()).await;
+    use switchboard::bootstrap::config::{StoreKind, StoreSettings};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = StoreSettings {
+        kind: StoreKind::Sqlite,
+        sqlite_path: dir.path().join("wire.db"),
+        ..StoreSettings::default()
+    };
+    let app = support::spawn_app_on(store, &support::all_dialects()).await;
     let dir = support::js_dir();
     let mut tests: Vec<String> = std::fs::read_dir(&dir)
         .expect("tests/js is readable")
@@ -31,10 +39,10 @@ async fn the_real_socket_io_client_speaks_every_dialect() {
     run_node_suite(app, &tests).await;
 }
 
-/// The linsta family's suite on MongoDB, the database linsta runs on today.
+/// The suites of the families whose Node servers ran on MongoDB.
 #[cfg(feature = "mongo")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn linsta_on_mongodb() {
+async fn the_mongo_born_families_on_mongodb() {
     use crate::support::mongo::{MongoServer, TestMongoDatabase};
     use switchboard::bootstrap::config::{StoreKind, StoreSettings};
 
@@ -51,15 +59,15 @@ async fn linsta_on_mongodb() {
         &support::all_dialects(),
     )
     .await;
-    run_node_suite(app, &["linsta.test.mjs".to_owned()]).await;
+    run_node_suite(app, &suites(&["linsta", "calmora", "marketplace"])).await;
 }
 
-/// The quickclinic flow end to end on the PostgreSQL store: the server started as a
-/// deployment with `store.kind = "postgres"` would be, on a fresh database, and the
-/// quickclinic suite run against it through the real socket.io-client.
+/// Flows end to end on the PostgreSQL store: the server started as a deployment with
+/// `store.kind = "postgres"` would be, on a fresh database, and the quickclinic, calmora and
+/// marketplace suites run against it through the real socket.io-client.
 #[cfg(feature = "postgres")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn quickclinic_on_postgres() {
+async fn families_on_postgres() {
     use switchboard::bootstrap::config::{StoreKind, StoreSettings};
     let database = match support::postgres::TestDatabase::create("sb_wire").await {
         Ok(database) => database,
@@ -80,9 +88,14 @@ async fn quickclinic_on_postgres() {
         &support::all_dialects(),
     )
     .await;
-    run_node_suite(app, &["quickclinic.test.mjs".to_owned()]).await;
+    run_node_suite(app, &suites(&["quickclinic", "calmora", "marketplace"])).await;
     // The server is stopped by now; only then does the database go.
     drop(database);
+}
+
+/// The suite files of these dialects.
+fn suites(dialects: &[&str]) -> Vec<String> {
+    dialects.iter().map(|d| format!("{d}.test.mjs")).collect()
 }
 
 /// Runs the named `tests/js` files with `node --test` against `app`, stops the app, and

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Client, ISO_MS, TRANSPORTS, env, http, makeUser, newId, notify, withClients } from "./helpers.mjs";
+import { Client, ISO_MS, TRANSPORTS, env, http, makeUser, newId, notify, provision, withClients } from "./helpers.mjs";
 
 for (const transport of TRANSPORTS) {
   describe(`cross-dialect over ${transport.name}`, () => {
@@ -21,6 +21,85 @@ for (const transport of TRANSPORTS) {
       const ack = await client.request("join_room", { chatRoomId });
       assert.ok(!(ack && typeof ack === "object" && "error" in ack), `join refused: ${JSON.stringify(ack)}`);
     };
+    const calmora = async (user, track) => {
+      const client = track(await Client.connect(env.calmora, { ...transport.options, auth: { token: user.token } }));
+      await client.request("registerUser", user.id);
+      return client;
+    };
+    const marketplace = async (user, track) => {
+      const client = track(await Client.connect(env.marketplace, { ...transport.options, auth: { token: user.token } }));
+      await client.request("user-join", user.id);
+      return client;
+    };
+
+    it("calmora and marketplace users receive a linsta user's message in their own shapes", () =>
+      withClients(async (track) => {
+        const lina = await makeUser("lina");
+        const cara = await makeUser("cara");
+        const mark = await makeUser("mark");
+        const chatId = await provision([lina, cara, mark]);
+        const l = await linsta(lina, track);
+        await join(l, chatId);
+        const c = await calmora(cara, track);
+        const m = await marketplace(mark, track);
+        assert.deepEqual(await m.request("join-chat", chatId), { chatId });
+
+        l.emit("send_message", { chatRoomId: chatId, text: "hello all" });
+        const calm = await c.next("receiveMessage");
+        assert.deepEqual(
+          { chatId: calm.chatId, senderId: calm.senderId, recipientId: calm.recipientId, message: calm.message },
+          { chatId, senderId: lina.id, recipientId: cara.id, message: "hello all" },
+        );
+        assert.equal(calm.sender.name, lina.name);
+        assert.match(calm.createdAt, ISO_MS);
+        const market = await m.next("new-message");
+        assert.deepEqual(
+          { chatId: market.chatId, sender: market.sender, content: market.content, messageType: market.messageType },
+          { chatId, sender: lina.id, content: "hello all", messageType: "text" },
+        );
+        assert.equal((await m.next("message-notification")).message._id, market._id);
+        assert.equal(market._id, calm._id);
+        // Nobody of the three views it on calmora: cara gets the chat notification.
+        assert.equal((await c.next("new_notification")).extra.chatId, chatId);
+
+        // And back: each one's message reaches the linsta room.
+        c.emit("sendMessage", { senderId: cara.id, recipientId: lina.id, message: "from calmora", chatId });
+        assert.equal((await l.next("receive_message", (e) => e.text === "from calmora")).senderId, cara.id);
+        m.emit("send-message", { chatId, content: "from marketplace" });
+        assert.equal((await l.next("receive_message", (e) => e.text === "from marketplace")).senderId, mark.id);
+      }));
+
+    it("a quickclinic doctor's message reaches a calmora patient; presence crosses dialects", () =>
+      withClients(async (track) => {
+        const doctor = await makeUser("house", { role: "doctor" });
+        const patient = await makeUser("cara", { role: "patient" });
+        const buyer = await makeUser("mark");
+        const created = await http("POST", `${env.quickclinic}/api/doctorpatientrelations`, {
+          token: doctor.token,
+          body: { doctorId: doctor.id, patientId: patient.id },
+        });
+        assert.ok([200, 201].includes(created.status), JSON.stringify(created.body));
+        const relationId = created.body.id;
+        await provision([buyer, doctor]);
+
+        const c = await calmora(patient, track);
+        const m = await marketplace(buyer, track);
+        const q = await quickclinic(doctor, relationId, track);
+        // The doctor came online on quickclinic: the marketplace contact hears it.
+        const online = await m.next("user-status-changed", (e) => e.userId === doctor.id);
+        assert.equal(online.isOnline, true);
+
+        q.emit("send_message", { text: "how are you?" });
+        const received = await c.next("receiveMessage");
+        assert.deepEqual(
+          { chatId: received.chatId, senderId: received.senderId, recipientId: received.recipientId, message: received.message },
+          { chatId: relationId, senderId: doctor.id, recipientId: patient.id, message: "how are you?" },
+        );
+
+        q.close();
+        const offline = await m.next("user-status-changed", (e) => e.userId === doctor.id && !e.isOnline);
+        assert.match(offline.lastActive, ISO_MS);
+      }));
 
     it("a quickclinic doctor and a linsta patient talk in one relation", () =>
       withClients(async (track) => {

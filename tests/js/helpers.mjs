@@ -15,6 +15,11 @@ function required(name) {
 export const env = {
   linsta: required("SB_LINSTA_URL"),
   quickclinic: required("SB_QUICKCLINIC_URL"),
+  calmora: required("SB_CALMORA_URL"),
+  calmoraLegacy: required("SB_CALMORA_LEGACY_URL"),
+  marketplace: required("SB_MARKETPLACE_URL"),
+  marketplaceLegacy: required("SB_MARKETPLACE_LEGACY_URL"),
+  marketplaceRestricted: required("SB_MARKETPLACE_RESTRICTED_URL"),
   native: required("SB_NATIVE_URL"),
   jwtSecret: required("SB_JWT_SECRET"),
   serviceKey: required("SB_SERVICE_KEY"),
@@ -207,6 +212,16 @@ export function assertErrorEvent(payload) {
 export function assertAckError(ack) {
   assert.ok(ack && typeof ack === "object" && "error" in ack, `expected {error}, got ${JSON.stringify(ack)}`);
   assert.ok(ack.error, `empty error in ${JSON.stringify(ack)}`);
+}
+
+/** Opens a conversation between `users` with the service key (the main app's provisioning). */
+export async function provision(users, context) {
+  const res = await http("POST", `${env.native}/api/v1/conversations`, {
+    serviceKey: env.serviceKey,
+    body: { participantIds: users.map((u) => u.id), ...(context ? { context } : {}) },
+  });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return res.body.id;
 }
 
 /** Posts a notification from "the main application" with the service key. */

@@ -20,6 +20,7 @@ use std::sync::Once;
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
 use switchboard::adapters::inbound::dialects;
+use switchboard::adapters::inbound::protocol::IdentityMode;
 use switchboard::bootstrap::config::{
     ListenerSettings, Settings, StoreKind, StoreSettings, Transport,
 };
@@ -43,14 +44,41 @@ impl std::fmt::Debug for TestApp {
     }
 }
 
-/// The dialects the black-box suites speak: every dialect of the registry.
-pub fn all_dialects() -> Vec<&'static str> {
-    dialects::names()
+/// The listeners the black-box suites use: one per dialect of the registry, named after it;
+/// for each dialect whose clients may identify after connecting, a second one with legacy
+/// identity on, named `<dialect>_legacy`; and for each dialect with socket events, one that
+/// lets only clients and providers message each other, named `<dialect>_restricted`.
+pub fn all_dialects() -> Vec<String> {
+    let mut names = Vec::new();
+    for dialect in dialects::registry() {
+        names.push(dialect.name().to_owned());
+        if matches!(dialect.identity(), IdentityMode::AfterConnect(_)) {
+            names.push(format!("{}{LEGACY}", dialect.name()));
+        }
+        if !dialect.events().is_empty() {
+            names.push(format!("{}{RESTRICTED}", dialect.name()));
+        }
+    }
+    names
 }
 
-/// A listener of `dialect` on an ephemeral port, named after it: Socket.IO and REST, or REST
-/// alone for a dialect without socket events.
-fn listener(dialect: &str) -> ListenerSettings {
+/// The suffix of a listener name that turns legacy identity on.
+const LEGACY: &str = "_legacy";
+/// The suffix of a listener name that allows only the role pair client–provider.
+const RESTRICTED: &str = "_restricted";
+
+/// The listener `name` on an ephemeral port: the dialect of that name (or, for
+/// `<dialect>_legacy` and `<dialect>_restricted`, that dialect with legacy identity on or
+/// the client–provider policy), with Socket.IO and REST, or REST alone for a dialect without
+/// socket events.
+fn listener(name: &str) -> ListenerSettings {
+    let (dialect, legacy, restricted) = if let Some(d) = name.strip_suffix(LEGACY) {
+        (d, true, false)
+    } else if let Some(d) = name.strip_suffix(RESTRICTED) {
+        (d, false, true)
+    } else {
+        (name, false, false)
+    };
     let sockets = dialects::by_name(dialect)
         .unwrap_or_else(|| panic!("no dialect {dialect:?} in the registry"))
         .events()
@@ -61,7 +89,17 @@ fn listener(dialect: &str) -> ListenerSettings {
     } else {
         &[Transport::Rest]
     };
-    ListenerSettings::new(dialect, "127.0.0.1:0", transports)
+    let pairs = if restricted {
+        vec![["client".to_owned(), "provider".to_owned()]]
+    } else {
+        Vec::new()
+    };
+    ListenerSettings {
+        name: name.to_owned(),
+        legacy_identity: legacy,
+        allowed_role_pairs: pairs,
+        ..ListenerSettings::new(dialect, "127.0.0.1:0", transports)
+    }
 }
 
 /// Logs stay quiet unless `TEST_LOG` is set (then `RUST_LOG`, or `info`, filters them).
@@ -80,21 +118,21 @@ fn init_test_log() {
 }
 
 /// Starts the server as a deployment would run it, on the memory store, with a listener on
-/// port 0 for each of `dialects`.
-pub async fn spawn_app(dialects: &[&str]) -> TestApp {
+/// port 0 for each of `listeners` (dialect names, see `listener`).
+pub async fn spawn_app(listeners: &[String]) -> TestApp {
     spawn_app_on(
         StoreSettings {
             kind: StoreKind::Memory,
             ..StoreSettings::default()
         },
-        dialects,
+        listeners,
     )
     .await
 }
 
 /// Starts the server as a deployment would run it, on the given store, with a listener on
-/// port 0 for each of `dialects`.
-pub async fn spawn_app_on(store: StoreSettings, dialects: &[&str]) -> TestApp {
+/// port 0 for each of `listeners`.
+pub async fn spawn_app_on(store: StoreSettings, listeners: &[String]) -> TestApp {
     init_test_log();
     let mut settings = Settings {
         store,
@@ -102,31 +140,31 @@ pub async fn spawn_app_on(store: StoreSettings, dialects: &[&str]) -> TestApp {
     };
     settings.auth.jwt_secret = Some(JWT_SECRET.into());
     settings.auth.service_key = Some(SERVICE_KEY.into());
-    settings.listeners = dialects.iter().map(|d| listener(d)).collect();
+    settings.listeners = listeners.iter().map(|name| listener(name)).collect();
     let server = serve::start(settings)
         .await
         .expect("the server starts with the test settings");
-    let urls = dialects
+    let urls = listeners
         .iter()
-        .map(|d| ((*d).to_owned(), format!("http://{}", server.addr(d))))
+        .map(|name| (name.clone(), format!("http://{}", server.addr(name))))
         .collect();
     TestApp { server, urls }
 }
 
 impl TestApp {
-    /// The base URL of the listener of `dialect`.
+    /// The base URL of the listener `name`.
     ///
     /// # Panics
-    /// When the app was started without that dialect.
-    pub fn url(&self, dialect: &str) -> &str {
+    /// When the app was started without that listener.
+    pub fn url(&self, name: &str) -> &str {
         self.urls
             .iter()
-            .find(|(d, _)| d == dialect)
+            .find(|(n, _)| n == name)
             .map(|(_, url)| url.as_str())
-            .unwrap_or_else(|| panic!("the app was started without a {dialect} listener"))
+            .unwrap_or_else(|| panic!("the app was started without a {name} listener"))
     }
 
-    /// Every listener: dialect and base URL.
+    /// Every listener: name and base URL.
     pub fn urls(&self) -> &[(String, String)] {
         &self.urls
     }

@@ -2,9 +2,11 @@
 //! REST routes, tests), and the registry that lists them: the one place a dialect is added,
 //! and the list the listener configuration is checked against.
 
+pub mod calmora;
 #[cfg(test)]
 mod fixtures;
 pub mod linsta;
+pub mod marketplace;
 pub mod native;
 pub mod quickclinic;
 
@@ -22,6 +24,8 @@ static REGISTRY: LazyLock<Vec<Arc<dyn Dialect>>> = LazyLock::new(|| {
         Arc::new(native::Native::default()),
         Arc::new(linsta::Linsta::default()),
         Arc::new(quickclinic::Quickclinic::default()),
+        Arc::new(calmora::Calmora::default()),
+        Arc::new(marketplace::Marketplace::default()),
     ]
 });
 

@@ -3,8 +3,9 @@
 
 use serde_json::{Map, Value};
 
+use super::dialect::SessionView;
 use super::wire::WireError;
-use crate::domain::{ConversationId, MessageId};
+use crate::domain::{ConversationId, MessageId, NotificationId, UserId};
 
 /// The first argument as an object. `what` names the event for the message.
 pub fn object<'a>(args: &'a Value, what: &str) -> Result<&'a Map<String, Value>, WireError> {
@@ -60,6 +61,50 @@ pub fn message_id(obj: &Map<String, Value>, field: &str) -> Result<MessageId, Wi
     MessageId::parse(string(obj, field)?).map_err(|e| WireError::new(format!("{field}: {e}")))
 }
 
+pub fn notification_id(obj: &Map<String, Value>, field: &str) -> Result<NotificationId, WireError> {
+    NotificationId::parse(string(obj, field)?).map_err(|e| WireError::new(format!("{field}: {e}")))
+}
+
+pub fn user_id(obj: &Map<String, Value>, field: &str) -> Result<UserId, WireError> {
+    UserId::parse(string(obj, field)?).map_err(|e| WireError::new(format!("{field}: {e}")))
+}
+
+/// A bare string argument (`joinRoom("abc")`, not an object); `what` names it for the
+/// message (`"joinRoom expects the chatId as a string"`).
+pub fn bare<'a>(args: &'a Value, event: &str, what: &str) -> Result<&'a str, WireError> {
+    match args {
+        Value::String(s) if !s.trim().is_empty() => Ok(s),
+        _ => Err(WireError::new(format!(
+            "{event} expects the {what} as a string"
+        ))),
+    }
+}
+
+/// A bare conversation id argument.
+pub fn bare_conversation_id(
+    args: &Value,
+    event: &str,
+    what: &str,
+) -> Result<ConversationId, WireError> {
+    ConversationId::parse(bare(args, event, what)?)
+        .map_err(|e| WireError::new(format!("{what}: {e}")))
+}
+
+/// A bare user id argument.
+pub fn bare_user_id(args: &Value, event: &str) -> Result<UserId, WireError> {
+    UserId::parse(bare(args, event, "userId")?).map_err(|e| WireError::new(format!("userId: {e}")))
+}
+
+/// A user id the client sends about itself: it must be the connection's own user (nobody
+/// acts as another user, legacy identity or not).
+pub fn own_user(view: &SessionView<'_>, claimed: &UserId) -> Result<(), WireError> {
+    if claimed == &view.user.id {
+        Ok(())
+    } else {
+        Err(WireError::new("userId must be your own user id"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -82,6 +127,24 @@ mod tests {
             object(&json!("x"), "join_room").unwrap_err().0,
             "join_room expects an object payload"
         );
+    }
+
+    #[test]
+    fn bare_arguments_are_non_blank_strings() {
+        assert_eq!(bare(&json!("c1"), "joinRoom", "chatId").unwrap(), "c1");
+        for bad in [
+            json!(""),
+            json!(" "),
+            json!(7),
+            json!({ "chatId": "c1" }),
+            Value::Null,
+        ] {
+            assert_eq!(
+                bare(&bad, "joinRoom", "chatId").unwrap_err().0,
+                "joinRoom expects the chatId as a string"
+            );
+        }
+        assert!(bare_conversation_id(&json!("a b"), "joinRoom", "chatId").is_err());
     }
 
     #[test]

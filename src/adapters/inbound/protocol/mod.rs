@@ -8,8 +8,9 @@ pub mod wire;
 
 pub use dialect::{Dialect, Handshake, IdentifyEvent, IdentityMode, SessionView};
 pub use requests::{
-    BindConversation, DeliverPending, HistoryPage, HistoryWindow, JoinConversation,
-    LeaveConversation, MarkMessageRead, MessageRead, ReadHistory, SendMessage, SetTyping,
-    SubscribeNotifications,
+    BindConversation, ConversationRead, CountUnreadNotifications, DeliverPending, HistoryPage,
+    HistoryWindow, JoinConversation, LeaveConversation, MarkAllNotificationsRead,
+    MarkConversationRead, MarkMessageRead, MarkNotificationRead, MessageRead, OnlineStatusOf,
+    ReadHistory, SendMessage, SetOnline, SetTyping, SubscribeNotifications, UserStatus,
 };
 pub use wire::{Audience, Delivery, Emit, Reply, WireError};

@@ -4,8 +4,8 @@
 //! new kind of request is a type here and its `run` there, and only the dialects that use it
 //! change.
 
-use crate::app::{History, PostMessage};
-use crate::domain::{ConversationId, Message, MessageId, UserId};
+use crate::app::{History, OnlineStatus, PostMessage};
+use crate::domain::{ConversationId, Message, MessageId, NotificationId, UserId};
 use crate::ports::Page;
 
 /// Join a conversation's room: its events reach this connection; the user is viewing it.
@@ -55,6 +55,30 @@ pub struct SetTyping {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MarkMessageRead(pub MessageId);
 
+/// Mark everything in a conversation read. Output: a [`ConversationRead`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkConversationRead(pub ConversationId);
+
+/// A user's online status (anyone's may be asked). Output: a [`UserStatus`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnlineStatusOf(pub UserId);
+
+/// Set oneself online or offline (the manual switch). Output: a [`UserStatus`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetOnline(pub bool);
+
+/// Mark one of one's notifications read. Output: the notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkNotificationRead(pub NotificationId);
+
+/// Mark all of one's notifications read. Output: how many were unread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkAllNotificationsRead;
+
+/// Count one's unread notifications. Output: the count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountUnreadNotifications;
+
 /// How a client pages history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HistoryWindow {
@@ -85,4 +109,20 @@ pub struct HistoryPage {
 pub struct MessageRead {
     pub message: Message,
     pub by: UserId,
+}
+
+/// What `MarkConversationRead` answers: the conversation, who read it, and whether their
+/// read mark moved (it does not when everything was read already).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationRead {
+    pub conversation: ConversationId,
+    pub by: UserId,
+    pub moved: bool,
+}
+
+/// What `OnlineStatusOf` and `SetOnline` answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserStatus {
+    pub user: UserId,
+    pub status: OnlineStatus,
 }

@@ -5,9 +5,10 @@ use async_trait::async_trait;
 
 use super::{Request, Session};
 use crate::adapters::inbound::protocol::{
-    BindConversation, DeliverPending, HistoryPage, JoinConversation, LeaveConversation,
-    MarkMessageRead, MessageRead, ReadHistory, SendMessage, SetTyping, SubscribeNotifications,
-    WireError,
+    BindConversation, ConversationRead, CountUnreadNotifications, DeliverPending, HistoryPage,
+    JoinConversation, LeaveConversation, MarkAllNotificationsRead, MarkConversationRead,
+    MarkMessageRead, MarkNotificationRead, MessageRead, OnlineStatusOf, ReadHistory, SendMessage,
+    SetOnline, SetTyping, SubscribeNotifications, UserStatus, WireError,
 };
 use crate::app::Posted;
 use crate::domain::{Conversation, ConversationId, Notification};
@@ -135,6 +136,91 @@ impl Request for MarkMessageRead {
             message,
             by: actor.id().clone(),
         })
+    }
+}
+
+#[async_trait]
+impl Request for MarkConversationRead {
+    type Output = ConversationRead;
+
+    async fn run(self, session: &mut Session) -> Result<ConversationRead, WireError> {
+        let actor = session.actor()?;
+        let mark = session
+            .ctx
+            .use_cases
+            .mark_conversation_read(actor, &self.0)
+            .await?;
+        Ok(ConversationRead {
+            conversation: self.0,
+            by: actor.id().clone(),
+            moved: mark.is_some(),
+        })
+    }
+}
+
+#[async_trait]
+impl Request for OnlineStatusOf {
+    type Output = UserStatus;
+
+    async fn run(self, session: &mut Session) -> Result<UserStatus, WireError> {
+        session.actor()?;
+        let status = session.ctx.use_cases.online_status(&self.0).await?;
+        Ok(UserStatus {
+            user: self.0,
+            status,
+        })
+    }
+}
+
+#[async_trait]
+impl Request for SetOnline {
+    type Output = UserStatus;
+
+    async fn run(self, session: &mut Session) -> Result<UserStatus, WireError> {
+        let actor = session.actor()?;
+        let status = session.ctx.use_cases.set_online(actor, self.0).await?;
+        Ok(UserStatus {
+            user: actor.id().clone(),
+            status,
+        })
+    }
+}
+
+#[async_trait]
+impl Request for MarkNotificationRead {
+    type Output = Notification;
+
+    async fn run(self, session: &mut Session) -> Result<Notification, WireError> {
+        let user = session.actor()?.id();
+        Ok(session
+            .ctx
+            .use_cases
+            .mark_notification_read(user, &self.0)
+            .await?)
+    }
+}
+
+#[async_trait]
+impl Request for MarkAllNotificationsRead {
+    type Output = u64;
+
+    async fn run(self, session: &mut Session) -> Result<u64, WireError> {
+        let user = session.actor()?.id();
+        Ok(session
+            .ctx
+            .use_cases
+            .mark_all_notifications_read(user)
+            .await?)
+    }
+}
+
+#[async_trait]
+impl Request for CountUnreadNotifications {
+    type Output = u64;
+
+    async fn run(self, session: &mut Session) -> Result<u64, WireError> {
+        let user = session.actor()?.id();
+        Ok(session.ctx.use_cases.unread_notifications(user).await?)
     }
 }
 
