@@ -12,6 +12,8 @@ mod bridge;
 mod calmora;
 #[path = "features/common.rs"]
 mod common;
+#[path = "features/kaajkaam.rs"]
+mod kaajkaam;
 #[path = "features/linsta.rs"]
 mod linsta;
 #[path = "features/marketplace.rs"]

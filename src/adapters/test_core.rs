@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::outbound::inprocess::{InProcessEventBus, LocalPresenceRegistry, LocalTypingRegistry};
-use super::outbound::local::{ObjectIdGenerator, SystemClock};
+use super::outbound::local::{LocalDiskBlobStore, ObjectIdGenerator, SystemClock};
 use super::outbound::memory::memory_stores;
 use crate::app::{Ports, Rules, UseCases};
 use crate::ports::{Clock, EventBus, PresenceRegistry};
@@ -16,10 +16,19 @@ pub struct TestCore {
     pub bus: Arc<dyn EventBus>,
     pub presence: Arc<dyn PresenceRegistry>,
     pub clock: Arc<dyn Clock>,
+    /// Where uploads go; removed with the core.
+    _uploads: tempfile::TempDir,
 }
 
+/// The largest upload of the test core.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024;
+
 impl TestCore {
-    pub fn new() -> Self {
+    pub async fn new() -> Self {
+        let uploads = tempfile::tempdir().expect("a temporary upload directory");
+        let blobs = LocalDiskBlobStore::open(uploads.path(), MAX_FILE_BYTES, "/uploads")
+            .await
+            .expect("the upload directory");
         let bus: Arc<dyn EventBus> = Arc::new(InProcessEventBus::new(1024));
         let presence: Arc<dyn PresenceRegistry> = Arc::new(LocalPresenceRegistry::new());
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -28,6 +37,7 @@ impl TestCore {
             bus: bus.clone(),
             presence: presence.clone(),
             typing: Arc::new(LocalTypingRegistry::new(Duration::from_secs(5))),
+            blobs: Arc::new(blobs),
             clock: clock.clone(),
             ids: Arc::new(ObjectIdGenerator::new()),
         };
@@ -36,6 +46,7 @@ impl TestCore {
             bus,
             presence,
             clock,
+            _uploads: uploads,
         }
     }
 }

@@ -117,6 +117,20 @@ impl UseCases {
         Ok((conversations, book))
     }
 
+    /// One conversation the actor takes part in, with a profile for every participant.
+    ///
+    /// Errors: `NotFound` for an unknown id, `Forbidden` for a non-participant.
+    pub async fn conversation_with_profiles(
+        &self,
+        actor: &Actor,
+        id: &ConversationId,
+    ) -> AppResult<(Conversation, ProfileBook)> {
+        let conversation = self.conversation_for(actor.id(), id).await?;
+        let people = conversation.participant_ids().cloned().collect();
+        let book = self.profile_book(actor, people).await?;
+        Ok((conversation, book))
+    }
+
     /// Soft delete: hidden from the user's list until a newer message arrives.
     pub async fn hide_conversation(&self, user: &UserId, id: &ConversationId) -> AppResult<()> {
         let conversation = self.conversation_for(user, id).await?;

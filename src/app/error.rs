@@ -20,6 +20,9 @@ pub enum AppError {
     /// The request clashes with the current state (callee busy, id taken).
     #[error("{0}")]
     Conflict(String),
+    /// Something the client sent is larger than the configured limit (an uploaded file).
+    #[error("{0}")]
+    TooLarge(String),
     /// Something on our side failed; nothing was acknowledged. The cause was logged.
     #[error("the server could not complete the request; try again")]
     Unavailable,
@@ -61,7 +64,7 @@ impl From<TypingError> for AppError {
 impl From<BlobError> for AppError {
     fn from(e: BlobError) -> Self {
         match e {
-            BlobError::TooLarge { .. } => AppError::Invalid(e.to_string()),
+            BlobError::TooLarge { .. } => AppError::TooLarge(e.to_string()),
             BlobError::Backend(_) => {
                 tracing::error!(error = %e, "blob store failed");
                 AppError::Unavailable

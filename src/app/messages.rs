@@ -2,7 +2,7 @@
 
 use crate::domain::notification::chat_alert_recipients;
 use crate::domain::{
-    Attachment, ClientKey, Conversation, ConversationId, DomainEvent, MarkKind, Message,
+    Attachment, CallInfo, ClientKey, Conversation, ConversationId, DomainEvent, MarkKind, Message,
     MessageBody, MessageId, MessageKind, NewMessage, ReadMark, Seq, UserId, UserProfile,
 };
 use crate::ports::{ConnectionRef, Page};
@@ -18,6 +18,8 @@ pub struct PostMessage {
     pub kind: MessageKind,
     pub text: String,
     pub attachments: Vec<Attachment>,
+    /// What a call message records (`kind` is then `Call`).
+    pub call: Option<CallInfo>,
     /// The client's idempotency key: a resend with the same key is the same message.
     pub client_key: Option<String>,
     /// The peer of a chat the client names itself: when the conversation does not exist, it
@@ -34,6 +36,7 @@ impl PostMessage {
             kind: MessageKind::Text,
             text: text.into(),
             attachments: Vec::new(),
+            call: None,
             client_key: None,
             open_with: None,
         }
@@ -72,7 +75,7 @@ impl UseCases {
             request.kind,
             request.text,
             request.attachments,
-            None,
+            request.call,
             &self.rules.messages,
         )?;
         let client_key = request.client_key.map(ClientKey::new).transpose()?;
@@ -133,7 +136,7 @@ impl UseCases {
         Ok(conversation)
     }
 
-    async fn check_policy(
+    pub(super) async fn check_policy(
         &self,
         conversation: &Conversation,
         sender: &UserProfile,

@@ -2,6 +2,7 @@
 //! decide, persisting, then announcing. This module imports only `crate::domain` and
 //! `crate::ports`.
 
+pub mod attachments;
 pub mod calls;
 pub mod conversations;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod profiles;
 pub mod typing;
 pub mod use_cases;
 
+pub use attachments::Upload;
 pub use conversations::Requester;
 pub use error::{AppError, AppResult};
 pub use messages::{History, PostMessage, Posted};

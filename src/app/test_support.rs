@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::domain::{Conversation, ConversationId, DomainEvent, Timestamp, UserId, UserProfile};
+use crate::ports::blob::MockBlobStore;
 use crate::ports::clock::MockClock;
 use crate::ports::event_bus::MockEventBus;
 use crate::ports::ids::MockIdGenerator;
@@ -27,6 +28,7 @@ pub struct Mocks {
     pub bus: MockEventBus,
     pub presence: MockPresenceRegistry,
     pub typing: MockTypingRegistry,
+    pub blobs: MockBlobStore,
     pub clock: MockClock,
     pub ids: MockIdGenerator,
 }
@@ -51,6 +53,7 @@ impl Mocks {
             bus: MockEventBus::new(),
             presence: MockPresenceRegistry::new(),
             typing: MockTypingRegistry::new(),
+            blobs: MockBlobStore::new(),
             clock,
             ids,
         }
@@ -79,6 +82,7 @@ impl Mocks {
             bus: Arc::new(self.bus),
             presence: Arc::new(self.presence),
             typing: Arc::new(self.typing),
+            blobs: Arc::new(self.blobs),
             clock: Arc::new(self.clock),
             ids: Arc::new(self.ids),
         };

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use crate::domain::{ConversationPolicy, DomainEvent, Identity, MessageRules, UserId, UserProfile};
 use crate::ports::{
-    Clock, ConnectionRef, EventBus, EventEnvelope, IdGenerator, PresenceRegistry, Stores,
-    TypingRegistry,
+    BlobStore, Clock, ConnectionRef, EventBus, EventEnvelope, IdGenerator, PresenceRegistry,
+    Stores, TypingRegistry,
 };
 
 use super::error::{AppError, AppResult};
@@ -39,6 +39,8 @@ pub struct Ports {
     pub bus: Arc<dyn EventBus>,
     pub presence: Arc<dyn PresenceRegistry>,
     pub typing: Arc<dyn TypingRegistry>,
+    /// Uploaded files (message attachments).
+    pub blobs: Arc<dyn BlobStore>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
 }

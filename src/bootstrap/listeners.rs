@@ -1,6 +1,6 @@
 //! What each configured listener serves: its dialect (from the registry) over its
-//! transports: the dialect's REST routes with the provisioning API and health, Socket.IO on
-//! `/socket.io/`, and CORS; all under the listener's conversation policy.
+//! transports: the dialect's REST routes with the provisioning API, the uploaded files and
+//! health, Socket.IO on `/socket.io/`, and CORS; all under the listener's conversation policy.
 
 use std::sync::Arc;
 
@@ -44,9 +44,20 @@ impl App {
                 use_cases: use_cases.clone(),
                 tokens: self.tokens.clone(),
                 service_key: self.settings.auth.service_key.as_deref().map(Arc::from),
+                limits: http::RestLimits {
+                    max_body_bytes: self.settings.http.max_body_bytes,
+                    max_file_bytes: self.settings.blobs.max_bytes,
+                    max_files: self.settings.blobs.max_files_per_message,
+                },
             };
+            let mut routes = dialect.rest().merge(dialects::provisioning());
+            // A path: the files are served here; an absolute URL: a CDN or proxy serves them.
+            let prefix = &self.settings.blobs.public_prefix;
+            if prefix.starts_with('/') {
+                routes = routes.merge(http::uploads_router(prefix));
+            }
             http::router(
-                dialect.rest().merge(dialects::provisioning()),
+                routes,
                 state,
                 self.clock.clone(),
                 self.settings.http.max_body_bytes,

@@ -16,7 +16,7 @@ use anyhow::Context;
 
 use crate::adapters::inbound::hub::Hub;
 use crate::adapters::outbound::jwt::JwtVerifier;
-use crate::adapters::outbound::local::{ObjectIdGenerator, SystemClock};
+use crate::adapters::outbound::local::{LocalDiskBlobStore, ObjectIdGenerator, SystemClock};
 use crate::app::{Ports, Rules, UseCases};
 use crate::domain::{ConversationPolicy, MessageRules, Role};
 use crate::ports::{Clock, EventBus, IdGenerator, NodeId, Stores, TokenVerifier};
@@ -44,7 +44,8 @@ pub struct App {
 /// Builds the app from validated settings.
 ///
 /// # Errors
-/// When the store cannot be opened (or was not compiled in), or a JWT key is unusable.
+/// When the store cannot be opened (or was not compiled in), a JWT key is unusable, or the
+/// upload directory cannot be created.
 pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     let stores = open_stores(&settings.store).await?;
     let tokens = token_verifier(&settings.auth).await?;
@@ -53,11 +54,19 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     // A fresh id per process start (see `NodeId`).
     let node = NodeId::new(ids.next_id());
     let cluster = cluster::open(settings);
+    let blobs = LocalDiskBlobStore::open(
+        &settings.blobs.dir,
+        settings.blobs.max_bytes,
+        &settings.blobs.public_prefix,
+    )
+    .await
+    .context("opening the upload directory (blobs.dir)")?;
     let ports = Ports {
         stores: stores.clone(),
         bus: cluster.bus.clone(),
         presence: cluster.presence,
         typing: cluster.typing,
+        blobs: Arc::new(blobs),
         clock: clock.clone(),
         ids: ids.clone(),
     };
@@ -146,6 +155,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let app = build(&memory_settings(tmp.path())).await.unwrap();
         assert!(app.tokens.is_none());
+        assert!(tmp.path().join("uploads").is_dir());
         assert_eq!(app.ids.next_id().len(), 24);
     }
 

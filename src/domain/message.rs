@@ -140,7 +140,8 @@ impl MessageBody {
     }
 }
 
-fn check_text(text: &str, rules: &MessageRules) -> Result<(), MessageError> {
+/// The text rules alone (length), for checking a message before its attachments exist.
+pub fn check_text(text: &str, rules: &MessageRules) -> Result<(), MessageError> {
     // Counted in characters, not bytes: the limit is what a person typed.
     if text.chars().count() > rules.max_text_chars {
         return Err(MessageError::TooLong {

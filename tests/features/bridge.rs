@@ -202,6 +202,43 @@ impl Bridge {
         (status, reply["body"].clone())
     }
 
+    /// A multipart POST of text `fields` and `files` (`(field, file name, content type,
+    /// bytes)`), as a browser's FormData sends it; returns the status and the body.
+    pub async fn upload(
+        &mut self,
+        url: &str,
+        headers: Value,
+        fields: Value,
+        files: &[(&str, &str, &str, &[u8])],
+    ) -> (u16, Value) {
+        let files: Vec<Value> = files
+            .iter()
+            .map(|(field, name, content_type, bytes)| {
+                json!({ "field": field, "name": name, "type": content_type, "hex": hex(bytes) })
+            })
+            .collect();
+        let reply = self
+            .command(json!({
+                "op": "upload", "url": url, "headers": headers, "fields": fields, "files": files,
+            }))
+            .await
+            .unwrap_or_else(|err| panic!("upload to {url}: {err}"));
+        let status = reply["status"].as_u64().expect("a status") as u16;
+        (status, reply["body"].clone())
+    }
+
+    /// A GET of raw bytes: the status, the content type and the bytes.
+    pub async fn download(&mut self, url: &str) -> (u16, String, Vec<u8>) {
+        let reply = self
+            .command(json!({ "op": "download", "url": url }))
+            .await
+            .unwrap_or_else(|err| panic!("download {url}: {err}"));
+        let status = reply["status"].as_u64().expect("a status") as u16;
+        let content_type = reply["contentType"].as_str().unwrap_or_default().to_owned();
+        let bytes = unhex(reply["hex"].as_str().expect("the bytes in hex"));
+        (status, content_type, bytes)
+    }
+
     /// Drops what a client received so far (a new connection under an old name starts clean).
     fn forget(&mut self, client: &str) {
         self.inbox.lock().unwrap().events.remove(client);
@@ -289,4 +326,16 @@ impl Bridge {
         let _ = self.child.start_kill();
         self.reader.abort();
     }
+}
+
+/// Bytes as lowercase hex, the bridge's encoding of binary payloads.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex from the bridge"))
+        .collect()
 }

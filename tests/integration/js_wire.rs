@@ -1,8 +1,8 @@
 //! Wire compatibility with the real socket.io-client: starts the server in-process (the
 //! embedded SQLite store, a listener per dialect on ephemeral ports) and runs the Node.js
 //! suite in `tests/js` (`node --test`) against it; then the suites of the Mongo-born families
-//! (linsta, calmora, marketplace) on MongoDB and of quickclinic, calmora and marketplace on
-//! PostgreSQL, so that every family's flows run on the databases teams bring. Node's report
+//! (linsta, calmora, marketplace, kaajkaam) on MongoDB and of quickclinic, calmora,
+//! marketplace and kaajkaam on PostgreSQL, so that every family's flows run on the databases teams bring. Node's report
 //! is printed, and a failing Node test fails this test with that report.
 
 use std::process::Stdio;
@@ -59,12 +59,16 @@ async fn the_mongo_born_families_on_mongodb() {
         &support::all_dialects(),
     )
     .await;
-    run_node_suite(app, &suites(&["linsta", "calmora", "marketplace"])).await;
+    run_node_suite(
+        app,
+        &suites(&["linsta", "calmora", "marketplace", "kaajkaam"]),
+    )
+    .await;
 }
 
 /// Flows end to end on the PostgreSQL store: the server started as a deployment with
-/// `store.kind = "postgres"` would be, on a fresh database, and the quickclinic, calmora and
-/// marketplace suites run against it through the real socket.io-client.
+/// `store.kind = "postgres"` would be, on a fresh database, and the quickclinic, calmora,
+/// marketplace and kaajkaam suites run against it through the real socket.io-client.
 #[cfg(feature = "postgres")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn families_on_postgres() {
@@ -88,7 +92,11 @@ async fn families_on_postgres() {
         &support::all_dialects(),
     )
     .await;
-    run_node_suite(app, &suites(&["quickclinic", "calmora", "marketplace"])).await;
+    run_node_suite(
+        app,
+        &suites(&["quickclinic", "calmora", "marketplace", "kaajkaam"]),
+    )
+    .await;
     // The server is stopped by now; only then does the database go.
     drop(database);
 }
@@ -118,6 +126,11 @@ async fn run_node_suite(app: support::TestApp, tests: &[String]) {
     let child = node
         .env("SB_JWT_SECRET", support::JWT_SECRET)
         .env("SB_SERVICE_KEY", support::SERVICE_KEY)
+        .env(
+            "SB_RING_TIMEOUT_SECS",
+            support::RING_TIMEOUT_SECS.to_string(),
+        )
+        .env("SB_MAX_FILE_BYTES", support::MAX_FILE_BYTES.to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -7,6 +7,9 @@
 //   {id, op: "emit", client, event, args, ack, timeoutMs?} -> {id, ok, ack?} (ack: the ack's arguments)
 //   {id, op: "disconnect", client}                 -> {id, ok}
 //   {id, op: "http", method, url, headers, body}   -> {id, ok, status, body}
+//   {id, op: "upload", url, headers, fields, files} -> {id, ok, status, body} (a multipart POST:
+//       fields {name: text}, files [{field, name, type, hex}])
+//   {id, op: "download", url}                      -> {id, ok, status, contentType, hex}
 //   {id, op: "transport", client}                  -> {id, ok, transport} (engine's current transport)
 //   {id, op: "shutdown"}                           -> {id, ok}, then the process exits
 // Anything else gets {id, ok: false, error}. Every event any client receives is written as
@@ -107,6 +110,35 @@ async function http(cmd) {
   reply(cmd.id, { status: response.status, body });
 }
 
+/** A multipart/form-data POST built with the platform's FormData, as a browser app sends it. */
+async function upload(cmd) {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(cmd.fields ?? {})) form.append(name, value);
+  for (const file of cmd.files ?? []) {
+    form.append(file.field, new Blob([Buffer.from(file.hex, "hex")], { type: file.type }), file.name);
+  }
+  const response = await fetch(cmd.url, { method: "POST", headers: cmd.headers ?? {}, body: form });
+  const text = await response.text();
+  let body = text;
+  try {
+    body = text === "" ? null : JSON.parse(text);
+  } catch {
+    // Not JSON: reported as text.
+  }
+  reply(cmd.id, { status: response.status, body });
+}
+
+/** The raw bytes of a GET, in hex, with their content type. */
+async function download(cmd) {
+  const response = await fetch(cmd.url);
+  const bytes = Buffer.from(await response.arrayBuffer());
+  reply(cmd.id, {
+    status: response.status,
+    contentType: response.headers.get("content-type"),
+    hex: bytes.toString("hex"),
+  });
+}
+
 async function handle(cmd) {
   switch (cmd.op) {
     case "connect":
@@ -123,6 +155,10 @@ async function handle(cmd) {
       return reply(cmd.id, { transport: clientNamed(cmd.client).io.engine?.transport?.name ?? null });
     case "http":
       return http(cmd);
+    case "upload":
+      return upload(cmd);
+    case "download":
+      return download(cmd);
     case "shutdown":
       for (const socket of clients.values()) socket.disconnect();
       reply(cmd.id, {});

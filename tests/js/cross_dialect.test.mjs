@@ -1,6 +1,7 @@
 // One core, many dialects at once (docs/DIALECTS.md): a conversation whose participants speak
-// different dialects, each receiving the other's messages in its own event names and shapes;
-// and the native provisioning routes used from every listener.
+// different dialects, each receiving the other's messages in its own event names and shapes
+// (a kaajkaam REST post included); presence across dialects; and the native provisioning
+// routes used from every listener.
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -67,6 +68,88 @@ for (const transport of TRANSPORTS) {
         assert.equal((await l.next("receive_message", (e) => e.text === "from calmora")).senderId, cara.id);
         m.emit("send-message", { chatId, content: "from marketplace" });
         assert.equal((await l.next("receive_message", (e) => e.text === "from marketplace")).senderId, mark.id);
+      }));
+
+    const kaajkaam = (user, track) =>
+      Client.connect(env.kaajkaam, { ...transport.options, auth: { token: user.token } }).then(track);
+    const kaajkaamPost = (user, conversationId, text) =>
+      http("POST", `${env.kaajkaam}/api/chat/conversations/${conversationId}/messages`, {
+        headers: { "x-auth-token": user.token },
+        body: { text },
+      });
+
+    it("a kaajkaam REST post reaches linsta, calmora and marketplace participants in their shapes", () =>
+      withClients(async (track) => {
+        const kara = await makeUser("kara");
+        const lina = await makeUser("lina");
+        const cara = await makeUser("cara");
+        const mark = await makeUser("mark");
+        const chatId = await provision([kara, lina, cara, mark]);
+        const l = await linsta(lina, track);
+        await join(l, chatId);
+        const c = await calmora(cara, track);
+        const m = await marketplace(mark, track);
+        assert.deepEqual(await m.request("join-chat", chatId), { chatId });
+        const k = await kaajkaam(kara, track);
+        assert.deepEqual(await k.request("join_conversation", chatId), { conversationId: chatId });
+
+        const posted = await kaajkaamPost(kara, chatId, "from the gig app");
+        assert.equal(posted.status, 201, JSON.stringify(posted.body));
+        const id = posted.body._id;
+        const lin = await l.next("receive_message");
+        assert.deepEqual(
+          { _id: lin._id, chatRoomId: lin.chatRoomId, senderId: lin.senderId, text: lin.text },
+          { _id: id, chatRoomId: chatId, senderId: kara.id, text: "from the gig app" },
+        );
+        const calm = await c.next("receiveMessage");
+        assert.deepEqual(
+          { _id: calm._id, chatId: calm.chatId, senderId: calm.senderId, recipientId: calm.recipientId, message: calm.message },
+          { _id: id, chatId, senderId: kara.id, recipientId: cara.id, message: "from the gig app" },
+        );
+        const market = await m.next("new-message");
+        assert.deepEqual(
+          { _id: market._id, chatId: market.chatId, sender: market.sender, content: market.content },
+          { _id: id, chatId, sender: kara.id, content: "from the gig app" },
+        );
+        assert.equal((await m.next("message-notification")).message._id, id);
+        // The REST sender's own socket in the room hears it too, as the seed's room emit did.
+        assert.equal((await k.next("receive_message"))._id, id);
+
+        // And back: a linsta message reaches the kaajkaam user as receive_message.
+        l.emit("send_message", { chatRoomId: chatId, text: "from linsta" });
+        const back = await k.next("receive_message", (e) => e.text === "from linsta");
+        assert.equal(back.sender, lina.id);
+        assert.equal(back.conversationId, chatId);
+        assert.equal(back.messageType, "text");
+        assert.equal((await k.next("new_notification", (n) => n.data?.messageId === back._id)).userId, kara.id);
+      }));
+
+    it("a kaajkaam patient's REST post reaches the quickclinic doctor; presence crosses both ways", () =>
+      withClients(async (track) => {
+        const doctor = await makeUser("house", { role: "doctor" });
+        const patient = await makeUser("kara", { role: "patient" });
+        const created = await http("POST", `${env.quickclinic}/api/doctorpatientrelations`, {
+          token: doctor.token,
+          body: { doctorId: doctor.id, patientId: patient.id },
+        });
+        assert.ok([200, 201].includes(created.status), JSON.stringify(created.body));
+        const relationId = created.body.id;
+
+        const k = await kaajkaam(patient, track);
+        const q = await quickclinic(doctor, relationId, track);
+        assert.deepEqual(await k.next("user_online", (e) => e.userId === doctor.id), { userId: doctor.id });
+
+        const posted = await kaajkaamPost(patient, relationId, "my results came back");
+        assert.equal(posted.status, 201, JSON.stringify(posted.body));
+        const { message } = await q.next("new_message");
+        assert.deepEqual(
+          { id: message.id, relationId: message.relationId, senderId: message.senderId, text: message.text },
+          { id: posted.body._id, relationId, senderId: patient.id, text: "my results came back" },
+        );
+        assert.equal(message.senderRole, "patient");
+
+        q.close();
+        assert.deepEqual(await k.next("user_offline"), { userId: doctor.id });
       }));
 
     it("a quickclinic doctor's message reaches a calmora patient; presence crosses dialects", () =>

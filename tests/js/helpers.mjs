@@ -20,6 +20,13 @@ export const env = {
   marketplace: required("SB_MARKETPLACE_URL"),
   marketplaceLegacy: required("SB_MARKETPLACE_LEGACY_URL"),
   marketplaceRestricted: required("SB_MARKETPLACE_RESTRICTED_URL"),
+  kaajkaam: required("SB_KAAJKAAM_URL"),
+  kaajkaamLegacy: required("SB_KAAJKAAM_LEGACY_URL"),
+  kaajkaamRestricted: required("SB_KAAJKAAM_RESTRICTED_URL"),
+  /** How long the server lets a call ring unanswered. */
+  ringTimeoutMs: Number(required("SB_RING_TIMEOUT_SECS")) * 1000,
+  /** The largest upload the server takes. */
+  maxFileBytes: Number(required("SB_MAX_FILE_BYTES")),
   native: required("SB_NATIVE_URL"),
   jwtSecret: required("SB_JWT_SECRET"),
   serviceKey: required("SB_SERVICE_KEY"),

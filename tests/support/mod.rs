@@ -20,7 +20,6 @@ use std::sync::Once;
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
 use switchboard::adapters::inbound::dialects;
-use switchboard::adapters::inbound::protocol::IdentityMode;
 use switchboard::bootstrap::config::{
     ListenerSettings, Settings, StoreKind, StoreSettings, Transport,
 };
@@ -28,12 +27,18 @@ use switchboard::bootstrap::serve::{self, RunningServer};
 
 pub const JWT_SECRET: &str = "switchboard-black-box-secret";
 pub const SERVICE_KEY: &str = "switchboard-black-box-service-key";
+/// How long a call rings unanswered before it is missed, in the test server.
+pub const RING_TIMEOUT_SECS: u64 = 2;
+/// The largest upload of the test server: small, so that refusing a larger one is cheap.
+pub const MAX_FILE_BYTES: u64 = 256 * 1024;
 
 /// A running server and the base URLs of its listeners, one per dialect it was started
 /// with.
 pub struct TestApp {
     server: RunningServer,
     urls: Vec<(String, String)>,
+    /// Where the server keeps uploads; removed with the app.
+    _uploads: tempfile::TempDir,
 }
 
 impl std::fmt::Debug for TestApp {
@@ -45,17 +50,16 @@ impl std::fmt::Debug for TestApp {
 }
 
 /// The listeners the black-box suites use: one per dialect of the registry, named after it;
-/// for each dialect whose clients may identify after connecting, a second one with legacy
-/// identity on, named `<dialect>_legacy`; and for each dialect with socket events, one that
-/// lets only clients and providers message each other, named `<dialect>_restricted`.
+/// for each dialect with socket events, a second one with legacy identity on (a bare
+/// `userId` in the handshake, or the identify event of a dialect that has one), named
+/// `<dialect>_legacy`, and a third that lets only clients and providers message each other,
+/// named `<dialect>_restricted`.
 pub fn all_dialects() -> Vec<String> {
     let mut names = Vec::new();
     for dialect in dialects::registry() {
         names.push(dialect.name().to_owned());
-        if matches!(dialect.identity(), IdentityMode::AfterConnect(_)) {
-            names.push(format!("{}{LEGACY}", dialect.name()));
-        }
         if !dialect.events().is_empty() {
+            names.push(format!("{}{LEGACY}", dialect.name()));
             names.push(format!("{}{RESTRICTED}", dialect.name()));
         }
     }
@@ -141,6 +145,11 @@ pub async fn spawn_app_on(store: StoreSettings, listeners: &[String]) -> TestApp
     settings.auth.jwt_secret = Some(JWT_SECRET.into());
     settings.auth.service_key = Some(SERVICE_KEY.into());
     settings.listeners = listeners.iter().map(|name| listener(name)).collect();
+    // Short enough for a test to wait out an unanswered call.
+    settings.chat.ring_timeout_secs = RING_TIMEOUT_SECS;
+    let uploads = tempfile::tempdir().expect("a temporary upload directory");
+    settings.blobs.dir = uploads.path().to_owned();
+    settings.blobs.max_bytes = MAX_FILE_BYTES;
     let server = serve::start(settings)
         .await
         .expect("the server starts with the test settings");
@@ -148,7 +157,11 @@ pub async fn spawn_app_on(store: StoreSettings, listeners: &[String]) -> TestApp
         .iter()
         .map(|name| (name.clone(), format!("http://{}", server.addr(name))))
         .collect();
-    TestApp { server, urls }
+    TestApp {
+        server,
+        urls,
+        _uploads: uploads,
+    }
 }
 
 impl TestApp {

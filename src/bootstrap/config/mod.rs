@@ -313,6 +313,8 @@ impl ChatSettings {
 pub struct BlobSettings {
     pub dir: PathBuf,
     pub max_bytes: u64,
+    /// Files one message may carry.
+    pub max_files_per_message: usize,
     /// Where the HTTP layer serves `dir`; blob URLs are `{public_prefix}/{key}`.
     pub public_prefix: String,
 }
@@ -322,6 +324,7 @@ impl Default for BlobSettings {
         Self {
             dir: PathBuf::from("data/uploads"),
             max_bytes: 10 * 1024 * 1024,
+            max_files_per_message: 5,
             public_prefix: "/uploads".into(),
         }
     }

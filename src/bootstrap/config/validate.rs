@@ -105,6 +105,10 @@ impl Settings {
             ("chat.typing_expiry_secs", self.chat.typing_expiry_secs),
             ("chat.ring_timeout_secs", self.chat.ring_timeout_secs),
             ("blobs.max_bytes", self.blobs.max_bytes),
+            (
+                "blobs.max_files_per_message",
+                self.blobs.max_files_per_message as u64,
+            ),
             ("bus.capacity", self.bus.capacity as u64),
         ];
         for (key, value) in positive {

@@ -5,6 +5,7 @@
 pub mod calmora;
 #[cfg(test)]
 mod fixtures;
+pub mod kaajkaam;
 pub mod linsta;
 pub mod marketplace;
 pub mod native;
@@ -26,6 +27,7 @@ static REGISTRY: LazyLock<Vec<Arc<dyn Dialect>>> = LazyLock::new(|| {
         Arc::new(quickclinic::Quickclinic::default()),
         Arc::new(calmora::Calmora::default()),
         Arc::new(marketplace::Marketplace::default()),
+        Arc::new(kaajkaam::Kaajkaam::default()),
     ]
 });
 

@@ -8,9 +8,10 @@ pub mod wire;
 
 pub use dialect::{Dialect, Handshake, IdentifyEvent, IdentityMode, SessionView};
 pub use requests::{
-    BindConversation, ConversationRead, CountUnreadNotifications, DeliverPending, HistoryPage,
-    HistoryWindow, JoinConversation, LeaveConversation, MarkAllNotificationsRead,
-    MarkConversationRead, MarkMessageRead, MarkNotificationRead, MessageRead, OnlineStatusOf,
-    ReadHistory, SendMessage, SetOnline, SetTyping, SubscribeNotifications, UserStatus,
+    AcceptCall, AnnounceOnline, BindConversation, ConversationRead, CountUnreadNotifications,
+    DeclineCall, DeliverPending, HangUp, HistoryPage, HistoryWindow, JoinConversation,
+    LeaveConversation, MarkAllNotificationsRead, MarkConversationRead, MarkMessageRead,
+    MarkNotificationRead, MessageRead, OnlineStatusOf, PlaceCall, ReadHistory, RelaySignal,
+    SendMessage, SetOnline, SetTyping, SubscribeNotifications, UserStatus,
 };
 pub use wire::{Audience, Delivery, Emit, Reply, WireError};

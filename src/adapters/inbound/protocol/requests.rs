@@ -5,7 +5,7 @@
 //! change.
 
 use crate::app::{History, OnlineStatus, PostMessage};
-use crate::domain::{ConversationId, Message, MessageId, NotificationId, UserId};
+use crate::domain::{CallType, ConversationId, Message, MessageId, NotificationId, Signal, UserId};
 use crate::ports::Page;
 
 /// Join a conversation's room: its events reach this connection; the user is viewing it.
@@ -78,6 +78,43 @@ pub struct MarkAllNotificationsRead;
 /// Count one's unread notifications. Output: the count.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CountUnreadNotifications;
+
+/// Tell one's contacts again that one is online (clients that re-announce themselves after
+/// reconnecting). Output: nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnnounceOnline;
+
+/// Call the other participant of a conversation (the offer is relayed, never stored).
+/// Output: the call (ringing, or finished at once when the callee is busy).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlaceCall {
+    pub conversation: ConversationId,
+    pub callee: UserId,
+    pub call_type: CallType,
+    pub offer: Signal,
+}
+
+/// Answer one's ringing call. Output: the call, now active.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AcceptCall {
+    pub answer: Signal,
+}
+
+/// Refuse one's ringing call. Output: the finished call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclineCall;
+
+/// Hang up one's live call (before an answer: cancelled). Output: the finished call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HangUp;
+
+/// Relay a signaling payload (an ICE candidate) to the other party of one's live call.
+/// Output: nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelaySignal {
+    pub to: UserId,
+    pub payload: Signal,
+}
 
 /// How a client pages history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

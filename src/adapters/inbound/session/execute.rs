@@ -5,13 +5,15 @@ use async_trait::async_trait;
 
 use super::{Request, Session};
 use crate::adapters::inbound::protocol::{
-    BindConversation, ConversationRead, CountUnreadNotifications, DeliverPending, HistoryPage,
-    JoinConversation, LeaveConversation, MarkAllNotificationsRead, MarkConversationRead,
-    MarkMessageRead, MarkNotificationRead, MessageRead, OnlineStatusOf, ReadHistory, SendMessage,
-    SetOnline, SetTyping, SubscribeNotifications, UserStatus, WireError,
+    AcceptCall, AnnounceOnline, BindConversation, ConversationRead, CountUnreadNotifications,
+    DeclineCall, DeliverPending, HangUp, HistoryPage, JoinConversation, LeaveConversation,
+    MarkAllNotificationsRead, MarkConversationRead, MarkMessageRead, MarkNotificationRead,
+    MessageRead, OnlineStatusOf, PlaceCall, ReadHistory, RelaySignal, SendMessage, SetOnline,
+    SetTyping, SubscribeNotifications, UserStatus, WireError,
 };
 use crate::app::Posted;
-use crate::domain::{Conversation, ConversationId, Notification};
+use crate::domain::call::FinishedCall;
+use crate::domain::{CallSession, Conversation, ConversationId, Notification};
 
 #[async_trait]
 impl Request for JoinConversation {
@@ -221,6 +223,84 @@ impl Request for CountUnreadNotifications {
     async fn run(self, session: &mut Session) -> Result<u64, WireError> {
         let user = session.actor()?.id();
         Ok(session.ctx.use_cases.unread_notifications(user).await?)
+    }
+}
+
+#[async_trait]
+impl Request for AnnounceOnline {
+    type Output = ();
+
+    async fn run(self, session: &mut Session) -> Result<(), WireError> {
+        let actor = session.actor()?;
+        Ok(session.ctx.use_cases.announce_online(actor).await?)
+    }
+}
+
+#[async_trait]
+impl Request for PlaceCall {
+    type Output = CallSession;
+
+    async fn run(self, session: &mut Session) -> Result<CallSession, WireError> {
+        let actor = session.actor()?;
+        Ok(session
+            .ctx
+            .use_cases
+            .place_call(
+                actor,
+                &self.conversation,
+                &self.callee,
+                self.call_type,
+                self.offer,
+            )
+            .await?)
+    }
+}
+
+#[async_trait]
+impl Request for AcceptCall {
+    type Output = CallSession;
+
+    async fn run(self, session: &mut Session) -> Result<CallSession, WireError> {
+        let actor = session.actor()?;
+        Ok(session
+            .ctx
+            .use_cases
+            .accept_call(actor, self.answer)
+            .await?)
+    }
+}
+
+#[async_trait]
+impl Request for DeclineCall {
+    type Output = FinishedCall;
+
+    async fn run(self, session: &mut Session) -> Result<FinishedCall, WireError> {
+        let actor = session.actor()?;
+        Ok(session.ctx.use_cases.decline_call(actor).await?)
+    }
+}
+
+#[async_trait]
+impl Request for HangUp {
+    type Output = FinishedCall;
+
+    async fn run(self, session: &mut Session) -> Result<FinishedCall, WireError> {
+        let actor = session.actor()?;
+        Ok(session.ctx.use_cases.hang_up(actor).await?)
+    }
+}
+
+#[async_trait]
+impl Request for RelaySignal {
+    type Output = ();
+
+    async fn run(self, session: &mut Session) -> Result<(), WireError> {
+        let actor = session.actor()?;
+        Ok(session
+            .ctx
+            .use_cases
+            .relay_signal(actor, &self.to, self.payload)
+            .await?)
     }
 }
 

@@ -14,8 +14,8 @@ use crate::adapters::inbound::hub::Hub;
 use crate::adapters::inbound::hub::recorder::RecordingSink;
 use crate::adapters::inbound::protocol::{Dialect, Emit, Handshake};
 use crate::adapters::test_core::TestCore;
-use crate::app::UseCases;
-use crate::domain::{Identity, UserId};
+use crate::app::{Requester, UseCases};
+use crate::domain::{ConversationContext, ConversationId, Identity, UserId};
 use crate::ports::auth::MockTokenVerifier;
 use crate::ports::{
     EventBus, EventSubscription, NodeId, PresenceRegistry, TokenError, TokenVerifier,
@@ -28,6 +28,7 @@ const QUIET: Duration = Duration::from_millis(150);
 
 pub struct Harness {
     pub use_cases: UseCases,
+    _core: TestCore,
     pub presence: Arc<dyn PresenceRegistry>,
     bus: Arc<dyn EventBus>,
     hub: Arc<Hub>,
@@ -41,8 +42,8 @@ pub fn token_for(user: &str) -> String {
 }
 
 impl Harness {
-    pub fn new() -> Self {
-        let core = TestCore::new();
+    pub async fn new() -> Self {
+        let core = TestCore::new().await;
         let hub = Hub::new(NodeId::new("test-node"));
         let (stop, stopped) = watch::channel(false);
         hub.clone().spawn(core.bus.subscribe(), stopped);
@@ -56,13 +57,25 @@ impl Harness {
                 .ok_or_else(|| TokenError::Invalid("not a test token".into())),
         });
         Self {
-            use_cases: core.use_cases,
-            presence: core.presence,
-            bus: core.bus,
+            use_cases: core.use_cases.clone(),
+            presence: core.presence.clone(),
+            bus: core.bus.clone(),
+            _core: core,
             hub,
             tokens: Arc::new(tokens),
             _stop: stop,
         }
+    }
+
+    /// A conversation of `users` (ids), provisioned as the main app would.
+    pub async fn conversation(&self, users: &[&str]) -> ConversationId {
+        let people = users.iter().map(|u| UserId::parse(*u).unwrap()).collect();
+        let (conversation, _) = self
+            .use_cases
+            .open_conversation(&Requester::Service, people, ConversationContext::default())
+            .await
+            .unwrap();
+        conversation.id
     }
 
     /// Every domain event published from now on.

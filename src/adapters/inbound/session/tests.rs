@@ -118,8 +118,8 @@ fn with_token(user: &str) -> Credentials {
     }
 }
 
-fn probe(legacy_identity: bool) -> (Harness, Listener) {
-    let h = Harness::new();
+async fn probe(legacy_identity: bool) -> (Harness, Listener) {
+    let h = Harness::new().await;
     let listener = h.listener(Arc::new(Probe::new()), legacy_identity);
     (h, listener)
 }
@@ -161,7 +161,7 @@ async fn identified(listener: &Listener, user: &str) -> Client {
 
 #[tokio::test]
 async fn before_identifying_only_the_identify_event_is_accepted() {
-    let (_, listener) = probe(true);
+    let (_, listener) = probe(true).await;
     let mut client = listener.connect(bare(), Value::Null).await.unwrap();
     assert!(client.greeting.is_empty());
     assert_eq!(registered(&listener), 0, "nobody to deliver to yet");
@@ -184,7 +184,7 @@ async fn before_identifying_only_the_identify_event_is_accepted() {
 
 #[tokio::test]
 async fn legacy_identity_trusts_a_bare_user_id_and_counts_the_connection() {
-    let (h, listener) = probe(true);
+    let (h, listener) = probe(true).await;
     let mut client = listener.connect(bare(), Value::Null).await.unwrap();
     let answer = client.emit("hello", json!("u1")).await;
     assert_eq!(answer.emits.len(), 1);
@@ -209,7 +209,7 @@ async fn legacy_identity_trusts_a_bare_user_id_and_counts_the_connection() {
 #[tokio::test]
 async fn a_token_identifies_at_connect_and_the_identify_event_must_name_its_user() {
     for legacy in [false, true] {
-        let (h, listener) = probe(legacy);
+        let (h, listener) = probe(legacy).await;
         let mut client = listener
             .connect(with_token("u1"), Value::Null)
             .await
@@ -231,7 +231,7 @@ async fn a_token_identifies_at_connect_and_the_identify_event_must_name_its_user
 
 #[tokio::test]
 async fn without_legacy_identity_a_connection_must_present_a_token() {
-    let (_, listener) = probe(false);
+    let (_, listener) = probe(false).await;
     // Nothing could ever identify a connection without a token: it is refused at once.
     let Err(refusal) = listener.connect(bare(), Value::Null).await else {
         panic!("a connection without a token must be refused");
@@ -251,7 +251,7 @@ async fn without_legacy_identity_a_connection_must_present_a_token() {
 
 #[tokio::test]
 async fn a_presented_token_is_verified_at_connect_even_with_legacy_identity() {
-    let (_, listener) = probe(true);
+    let (_, listener) = probe(true).await;
     for token in ["garbage", "expired"] {
         let credentials = Credentials {
             token: Some(token.into()),
@@ -274,7 +274,7 @@ async fn a_presented_token_is_verified_at_connect_even_with_legacy_identity() {
 
 #[tokio::test]
 async fn connect_calls_run_once_identified_and_their_events_follow_the_reply() {
-    let (h, listener) = probe(true);
+    let (h, listener) = probe(true).await;
     let room = conversation(&h, "u1", "u2").await;
     let handshake = json!({ "room": room.as_str() });
     // Identified at connect: the calls' events are the greeting.
@@ -295,7 +295,7 @@ async fn connect_calls_run_once_identified_and_their_events_follow_the_reply() {
 
 #[tokio::test]
 async fn a_failing_connect_call_refuses_the_connection_and_leaves_nothing_behind() {
-    let (h, listener) = probe(true);
+    let (h, listener) = probe(true).await;
     let room = conversation(&h, "u1", "u2").await;
     let handshake = json!({ "room": room.as_str() });
     let mut events = h.events();
@@ -322,7 +322,7 @@ async fn a_failing_connect_call_refuses_the_connection_and_leaves_nothing_behind
 
 #[tokio::test]
 async fn a_refusal_goes_to_the_ack_or_else_to_an_error_event() {
-    let (h, listener) = probe(false);
+    let (h, listener) = probe(false).await;
     let room = conversation(&h, "u1", "u2").await;
     let mut client = identified(&listener, "u1").await;
     let blank = json!({ "id": room.as_str(), "text": " " });
@@ -346,7 +346,7 @@ async fn a_refusal_goes_to_the_ack_or_else_to_an_error_event() {
 
 #[tokio::test]
 async fn replies_and_room_deliveries_follow_the_dialect() {
-    let (h, listener) = probe(false);
+    let (h, listener) = probe(false).await;
     let room = conversation(&h, "u1", "u2").await;
     let mut one = identified(&listener, "u1").await;
     let mut two = identified(&listener, "u2").await;
@@ -372,7 +372,7 @@ async fn replies_and_room_deliveries_follow_the_dialect() {
 
 #[tokio::test]
 async fn payload_and_rate_limits_refuse_with_an_error() {
-    let (_, listener) = probe(true);
+    let (_, listener) = probe(true).await;
     let mut ctx_limits = listener.0.limits;
     ctx_limits.events_per_second = 2;
     ctx_limits.max_frame_bytes = 32;
@@ -395,7 +395,7 @@ async fn payload_and_rate_limits_refuse_with_an_error() {
 
 #[tokio::test]
 async fn closing_gives_back_the_connection_and_its_viewing() {
-    let (h, listener) = probe(true);
+    let (h, listener) = probe(true).await;
     let room = conversation(&h, "u1", "u2").await;
     let mut client = identified(&listener, "u1").await;
     client.request("join", json!({ "id": room.as_str() })).await;

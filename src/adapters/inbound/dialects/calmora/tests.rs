@@ -180,7 +180,7 @@ mod in_process {
 
     #[tokio::test]
     async fn a_new_chat_is_created_and_the_message_goes_where_it_should() {
-        let h = Harness::new();
+        let h = Harness::new().await;
         let listener = h.listener(Arc::new(Calmora::default()), true);
         let mut ann = registered(&listener, "ann").await;
         let ann_phone = registered(&listener, "ann").await;
@@ -202,7 +202,7 @@ mod in_process {
 
     #[tokio::test]
     async fn viewing_the_chat_on_any_connection_holds_the_notification_back() {
-        let h = Harness::new();
+        let h = Harness::new().await;
         let listener = h.listener(Arc::new(Calmora::default()), true);
         let mut ann = registered(&listener, "ann").await;
         let mut bob_chat = registered(&listener, "bob").await;
@@ -241,7 +241,7 @@ mod in_process {
 
     #[tokio::test]
     async fn a_known_chat_refuses_a_recipient_outside_it_and_strangers() {
-        let h = Harness::new();
+        let h = Harness::new().await;
         let listener = h.listener(Arc::new(Calmora::default()), true);
         let people = vec![UserId::parse("ann").unwrap(), UserId::parse("bob").unwrap()];
         let (chat, _) = h

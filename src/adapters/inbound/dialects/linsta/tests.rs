@@ -217,7 +217,7 @@ mod in_process {
 
     #[tokio::test]
     async fn pending_notifications_greet_the_next_connection_once() {
-        let h = Harness::new();
+        let h = Harness::new().await;
         let listener = h.listener(Arc::new(Linsta::default()), false);
         for n in 0..2 {
             h.use_cases

@@ -209,8 +209,7 @@ mod in_process {
     use super::super::Marketplace;
     use crate::adapters::inbound::auth::Credentials;
     use crate::adapters::inbound::session::harness::{Client, Harness, Listener};
-    use crate::app::Requester;
-    use crate::domain::{ConversationContext, ConversationId, DataValue, NewNotification, UserId};
+    use crate::domain::{DataValue, NewNotification, UserId};
 
     fn uid(s: &str) -> UserId {
         UserId::parse(s).unwrap()
@@ -226,24 +225,11 @@ mod in_process {
         client
     }
 
-    async fn chat(h: &Harness, a: &str, b: &str) -> ConversationId {
-        let (c, _) = h
-            .use_cases
-            .open_conversation(
-                &Requester::Service,
-                vec![uid(a), uid(b)],
-                ConversationContext::default(),
-            )
-            .await
-            .unwrap();
-        c.id
-    }
-
     #[tokio::test]
     async fn a_message_reaches_the_room_and_the_receiver_wherever_they_are() {
-        let h = Harness::new();
+        let h = Harness::new().await;
         let listener = h.listener(Arc::new(Marketplace::default()), true);
-        let chat = chat(&h, "client1", "provider1").await;
+        let chat = h.conversation(&["client1", "provider1"]).await;
         let mut client = joined(&listener, "client1").await;
         let mut provider = joined(&listener, "provider1").await;
         let provider_phone = joined(&listener, "provider1").await;
@@ -284,9 +270,9 @@ mod in_process {
 
     #[tokio::test]
     async fn joining_needs_a_chat_one_takes_part_in() {
-        let h = Harness::new();
+        let h = Harness::new().await;
         let listener = h.listener(Arc::new(Marketplace::default()), true);
-        let chat = chat(&h, "client1", "provider1").await;
+        let chat = h.conversation(&["client1", "provider1"]).await;
         let mut eve = joined(&listener, "eve").await;
         let stranger = eve.request("join-chat", json!(chat.as_str())).await;
         assert!(stranger["error"].is_string(), "{stranger}");
@@ -305,9 +291,9 @@ mod in_process {
 
     #[tokio::test]
     async fn contacts_hear_of_presence_and_strangers_do_not() {
-        let h = Harness::new();
+        let h = Harness::new().await;
         let listener = h.listener(Arc::new(Marketplace::default()), true);
-        chat(&h, "client1", "provider1").await;
+        h.conversation(&["client1", "provider1"]).await;
         let mut client = joined(&listener, "client1").await;
         let stranger = joined(&listener, "eve").await;
         let provider = joined(&listener, "provider1").await;
@@ -340,7 +326,7 @@ mod in_process {
 
     #[tokio::test]
     async fn pending_notifications_come_once_on_join_notifications() {
-        let h = Harness::new();
+        let h = Harness::new().await;
         let listener = h.listener(Arc::new(Marketplace::default()), true);
         for n in 0..2 {
             h.use_cases

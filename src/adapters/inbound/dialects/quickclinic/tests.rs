@@ -228,7 +228,7 @@ mod in_process {
 
     #[tokio::test]
     async fn a_message_reaches_the_whole_relation_the_sending_connection_included() {
-        let h = Harness::new();
+        let h = Harness::new().await;
         let listener = h.listener(Arc::new(Quickclinic::default()), false);
         let context = ConversationContext::new([
             (DOCTOR_KEY.to_owned(), "doc".to_owned()),
@@ -263,7 +263,7 @@ mod in_process {
 
     #[tokio::test]
     async fn a_connection_outside_the_relation_is_refused() {
-        let h = Harness::new();
+        let h = Harness::new().await;
         let listener = h.listener(Arc::new(Quickclinic::default()), false);
         let people = vec![UserId::parse("doc").unwrap(), UserId::parse("pat").unwrap()];
         let (relation, _) = h

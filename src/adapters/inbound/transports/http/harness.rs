@@ -11,10 +11,11 @@ use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use super::{RestState, router};
+use super::{RestLimits, RestState, router, uploads_router};
 use crate::adapters::inbound::dialects;
 use crate::adapters::inbound::protocol::Dialect;
 use crate::adapters::outbound::jwt::JwtVerifier;
+pub use crate::adapters::test_core::MAX_FILE_BYTES;
 use crate::adapters::test_core::TestCore;
 use crate::app::UseCases;
 use crate::ports::EventBus;
@@ -30,29 +31,39 @@ pub struct Harness {
     pub state: RestState,
     pub use_cases: UseCases,
     pub bus: Arc<dyn EventBus>,
+    _core: TestCore,
 }
 
 impl Harness {
     /// `dialect`'s routes with the provisioning API and health, as a listener serves them.
     pub async fn new(dialect: &dyn Dialect) -> Self {
-        let core = TestCore::new();
+        let core = TestCore::new().await;
         let verifier = JwtVerifier::new(Some(SECRET.as_bytes()), None, Duration::from_secs(30))
             .expect("a test secret");
         let state = RestState {
             use_cases: core.use_cases.clone(),
             tokens: Some(Arc::new(verifier)),
             service_key: Some(SERVICE_KEY.into()),
+            limits: RestLimits {
+                max_body_bytes: MAX_BODY,
+                max_file_bytes: MAX_FILE_BYTES,
+                max_files: 3,
+            },
         };
         Self {
             router: router(
-                dialect.rest().merge(dialects::provisioning()),
+                dialect
+                    .rest()
+                    .merge(dialects::provisioning())
+                    .merge(uploads_router("/uploads")),
                 state.clone(),
-                core.clock,
+                core.clock.clone(),
                 MAX_BODY,
             ),
             state,
-            use_cases: core.use_cases,
-            bus: core.bus,
+            use_cases: core.use_cases.clone(),
+            bus: core.bus.clone(),
+            _core: core,
         }
     }
 

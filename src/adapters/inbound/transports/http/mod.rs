@@ -1,13 +1,16 @@
 //! The REST transport: a listener's HTTP routes on axum, with everything they share: who
 //! the caller is (`caller`), JSON errors and extractors (`error`), health, the fallbacks,
-//! and the body limit. Errors are JSON `{ "message": … }` with the right status. The routes
-//! themselves come from the listener's dialect and the provisioning API.
+//! the body limit (and `body` for routes that lift it), and the uploaded files (`uploads`). Errors are JSON `{ "message": … }` with
+//! the right status. The routes themselves come from the listener's dialect and the
+//! provisioning API.
 
+mod body;
 mod caller;
 mod error;
 #[cfg(test)]
 pub(crate) mod harness;
 mod health;
+mod uploads;
 
 use std::sync::Arc;
 
@@ -18,8 +21,10 @@ use axum::http::StatusCode;
 use crate::app::UseCases;
 use crate::ports::{Clock, TokenVerifier};
 
+pub use body::read_limited;
 pub use caller::{SERVICE_KEY_REQUIRED, ServiceCaller, UserCaller, UserOrService};
 pub use error::{ApiError, ApiPath, ApiQuery, JsonBody};
+pub use uploads::router as uploads_router;
 
 /// What every REST handler of a listener may use.
 #[derive(Clone)]
@@ -29,6 +34,28 @@ pub struct RestState {
     pub tokens: Option<Arc<dyn TokenVerifier>>,
     /// The key of server-to-server calls; `None`: those routes refuse everything.
     pub service_key: Option<Arc<str>>,
+    pub limits: RestLimits,
+}
+
+/// How much a request may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestLimits {
+    /// A request body (routes that take files count those apart).
+    pub max_body_bytes: usize,
+    /// One uploaded file.
+    pub max_file_bytes: u64,
+    /// Files in one request.
+    pub max_files: usize,
+}
+
+impl RestLimits {
+    /// The most a request that takes files may carry: every file at its limit and the rest
+    /// of the body. A refused request is read up to this much before it is answered.
+    pub fn upload_budget(&self) -> u64 {
+        (self.max_files as u64)
+            .saturating_mul(self.max_file_bytes)
+            .saturating_add(self.max_body_bytes as u64)
+    }
 }
 
 /// A listener's HTTP service: `routes`, then JSON answers for unknown routes and methods,
