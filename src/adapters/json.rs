@@ -4,7 +4,9 @@
 //! - a JSON number becomes an `f64`, so integers beyond ±2^53 round (send such ids as strings);
 //! - a whole `f64` within ±2^53 is written as an integer (`3`, not `3.0`), as the
 //!   JavaScript that sent it would, so that it reads back as it was sent;
-//! - NaN and the infinities have no JSON form and are written as `null`.
+//! - NaN and the infinities have no JSON form and are written as `null`;
+//! - no string may hold a NUL (U+0000): PostgreSQL cannot store one in text or `jsonb`, so
+//!   every store refuses it alike at the door (`contains_nul`).
 
 use serde_json::{Number, Value};
 
@@ -50,6 +52,29 @@ fn number_to_json(n: f64) -> Value {
         return Value::from(n as i64);
     }
     Number::from_f64(n).map_or(Value::Null, Value::Number)
+}
+
+/// What a client is told when its payload holds a NUL.
+pub const NUL_REFUSED: &str = "strings must not contain NUL (U+0000) characters";
+
+/// Whether any string of `value`, key or value, holds a NUL character. Linear in the size of
+/// `value`, with its own stack rather than recursion.
+pub fn contains_nul(value: &Value) -> bool {
+    let mut pending = vec![value];
+    while let Some(value) = pending.pop() {
+        match value {
+            Value::String(s) if s.contains('\0') => return true,
+            Value::Array(items) => pending.extend(items),
+            Value::Object(map) => {
+                if map.keys().any(|k| k.contains('\0')) {
+                    return true;
+                }
+                pending.extend(map.values());
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -128,5 +153,13 @@ mod tests {
                 )]))
             )]))
         );
+    }
+
+    #[test]
+    fn nul_is_found_in_any_string_or_key() {
+        assert!(!contains_nul(&json!({ "a": ["b", { "c": "d" }], "n": 1 })));
+        assert!(contains_nul(&json!("a\0b")));
+        assert!(contains_nul(&json!({ "a": [1, { "c": "x\0" }] })));
+        assert!(contains_nul(&json!({ "k\0": 1 })));
     }
 }

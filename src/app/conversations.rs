@@ -1,8 +1,6 @@
 //! Conversation use cases: open (get-or-create), read, list (also with every participant's
 //! profile), hide, join and leave.
 
-use std::collections::HashSet;
-
 use crate::domain::{
     Conversation, ConversationContext, ConversationId, DomainEvent, MarkKind, UserId,
 };
@@ -39,6 +37,16 @@ impl UseCases {
         }
         let id = self.new_id(ConversationId::parse)?;
         let candidate = Conversation::new(id, participants, context, self.ports.clock.now())?;
+        let sizes = self.rules.sizes;
+        let max = match requester {
+            Requester::Service => sizes.max_participants,
+            Requester::User(_) => sizes.max_participants_by_user.min(sizes.max_participants),
+        };
+        if candidate.participants.len() > max {
+            return Err(AppError::Invalid(format!(
+                "a conversation opened this way has at most {max} participants"
+            )));
+        }
         let (conversation, created) = self
             .ports
             .stores
@@ -87,28 +95,16 @@ impl UseCases {
             .await?)
     }
 
-    /// Every conversation visible to the actor, newest activity first, with a profile for
-    /// every participant: what a client's chat list shows. The store's pages are walked to
-    /// the end. A conversation whose new activity moves it during the walk is listed at most
-    /// once, and may be missed when it moves into a page already read (a reload shows it).
+    /// A page of the conversations visible to the actor, newest activity first, with a
+    /// profile for every participant: what a client's chat list shows. One page at most
+    /// (`Page::MAX_LIMIT` conversations), so what one request returns stays bounded however
+    /// many conversations others put the actor in.
     pub async fn conversations_with_profiles(
         &self,
         actor: &Actor,
+        page: Page,
     ) -> AppResult<(Vec<Conversation>, ProfileBook)> {
-        let mut conversations = Vec::new();
-        let mut seen = HashSet::new();
-        let mut skip = 0u64;
-        loop {
-            let page = self
-                .list_conversations(actor.id(), Page::new(Page::MAX_LIMIT, skip))
-                .await?;
-            let full = page.len() >= Page::MAX_LIMIT as usize;
-            skip += page.len() as u64;
-            conversations.extend(page.into_iter().filter(|c| seen.insert(c.id.clone())));
-            if !full {
-                break;
-            }
-        }
+        let conversations = self.list_conversations(actor.id(), page).await?;
         let people = conversations
             .iter()
             .flat_map(|c| c.participant_ids().cloned())
@@ -211,6 +207,28 @@ mod tests {
             )
             .await;
         assert!(matches!(result, Err(AppError::Forbidden(_))));
+    }
+
+    #[tokio::test]
+    async fn sizes_are_capped_and_checked_in_linear_time() {
+        let mut m = Mocks::new(1);
+        m.conversations.expect_get_or_create().never();
+        let uc = m.build(Rules::default());
+        let group = vec![uid("a"), uid("b"), uid("c")];
+        let by_user = uc
+            .open_conversation(&Requester::User(uid("a")), group, Default::default())
+            .await;
+        assert!(matches!(by_user, Err(AppError::Invalid(_))), "{by_user:?}");
+        // Far over the cap: refused, and quickly (the old quadratic deduplication spent
+        // minutes on this many ids before saying anything).
+        let crowd = (0..150_000).map(|i| uid(&format!("u{i}"))).collect();
+        let crowd = uc
+            .open_conversation(&Requester::Service, crowd, Default::default())
+            .await;
+        assert!(
+            matches!(&crowd, Err(AppError::Invalid(m)) if m.contains("at most 1000")),
+            "{crowd:?}"
+        );
     }
 
     #[tokio::test]

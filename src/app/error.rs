@@ -34,11 +34,19 @@ impl AppError {
     }
 }
 
+/// What a client is told when a write clashes with stored data.
+const CONFLICT: &str = "this clashes with something already stored (an id already taken?)";
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(what) => AppError::NotFound(format!("{what} not found")),
-            StoreError::Conflict(what) => AppError::Conflict(what),
+            // The store's words may be the database's (a constraint's name, a value): they
+            // go to the log, the client gets what it can act on.
+            StoreError::Conflict(detail) => {
+                tracing::info!(%detail, "write refused by a uniqueness rule");
+                AppError::Conflict(CONFLICT.into())
+            }
             StoreError::Unavailable(_) | StoreError::Corrupt(_) => {
                 tracing::error!(error = %e, "store operation failed");
                 AppError::Unavailable
@@ -133,3 +141,22 @@ impl From<CallError> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_conflict_never_shows_the_database_text() {
+        let raw = StoreError::Conflict(
+            "UNIQUE constraint failed: messages.conversation_id, messages.client_key".into(),
+        );
+        let AppError::Conflict(message) = AppError::from(raw) else {
+            panic!("a conflict stays a conflict");
+        };
+        assert!(
+            !message.contains("UNIQUE") && !message.contains("messages."),
+            "{message}"
+        );
+    }
+}

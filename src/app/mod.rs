@@ -19,7 +19,7 @@ pub use error::{AppError, AppResult};
 pub use messages::{History, PostMessage, Posted};
 pub use presence::OnlineStatus;
 pub use profiles::ProfileBook;
-pub use use_cases::{Actor, Ports, Rules, UseCases};
+pub use use_cases::{Actor, ConversationSizes, Ports, Rules, UseCases};
 
 #[cfg(test)]
 pub(crate) mod test_support;

@@ -20,6 +20,7 @@ pub struct Rules {
     pub messages: MessageRules,
     pub policy: ConversationPolicy,
     pub ring_timeout: Duration,
+    pub sizes: ConversationSizes,
 }
 
 impl Default for Rules {
@@ -28,6 +29,27 @@ impl Default for Rules {
             messages: MessageRules::default(),
             policy: ConversationPolicy::allow_all(),
             ring_timeout: Duration::from_secs(30),
+            sizes: ConversationSizes::default(),
+        }
+    }
+}
+
+/// How many distinct participants a conversation opened by whom may have. A user's token
+/// opens pairs unless configured otherwise: anyone may add anyone to what they open, so a
+/// large limit would let one user grow everyone's conversation lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConversationSizes {
+    /// Opened with the service key.
+    pub max_participants: usize,
+    /// Opened with a user's token.
+    pub max_participants_by_user: usize,
+}
+
+impl Default for ConversationSizes {
+    fn default() -> Self {
+        Self {
+            max_participants: 1000,
+            max_participants_by_user: 2,
         }
     }
 }

@@ -9,6 +9,7 @@ use axum::Router;
 
 use super::config::{HttpSettings, ListenerSettings, Transport};
 use super::{App, policy};
+use crate::adapters::inbound::auth::CookieOrigins;
 use crate::adapters::inbound::dialects;
 use crate::adapters::inbound::session::{ListenerContext, SessionLimits};
 use crate::adapters::inbound::transports::{http, socketio};
@@ -49,6 +50,8 @@ impl App {
                     max_file_bytes: self.settings.blobs.max_bytes,
                     max_files: self.settings.blobs.max_files_per_message,
                 },
+                rate_limits: self.rate_limits.clone(),
+                cookie_origins: cookie_origins(&self.settings.http),
             };
             let mut routes = dialect.rest().merge(dialects::provisioning());
             // A path: the files are served here; an absolute URL: a CDN or proxy serves them.
@@ -85,6 +88,7 @@ impl App {
                 use_cases,
                 tokens: self.tokens.clone(),
                 legacy_identity: listener.legacy_identity,
+                cookie_origins: cookie_origins(&self.settings.http),
                 limits: SessionLimits {
                     max_frame_bytes: self.settings.limits.max_frame_bytes,
                     events_per_second: self.settings.limits.events_per_second,
@@ -101,22 +105,32 @@ impl App {
     }
 }
 
-/// CORS as the Node servers configured it (`cors({ origin: FRONTEND_URL, credentials: true })`):
-/// `*` reflects any origin, a list allows exactly those.
+/// CORS. A list of origins is what the Node servers configured (`cors({ origin: FRONTEND_URL,
+/// credentials: true })`): exactly those, with credentials. `*` lets any page call, but never
+/// with credentials: a page's browser would otherwise send the user's cookie and read the
+/// answer. (A list mixing `*` with origins is refused by the configuration check.)
 fn cors(http: &HttpSettings) -> tower_http::cors::CorsLayer {
     use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
-    let origin = if http.cors_origins.iter().any(|o| o == "*") {
-        AllowOrigin::mirror_request()
-    } else {
-        AllowOrigin::list(
+    let methods = AllowMethods::mirror_request();
+    let headers = AllowHeaders::mirror_request();
+    if http.cors_origins.iter().any(|o| o == "*") {
+        return CorsLayer::new()
+            .allow_origin(AllowOrigin::any())
+            .allow_methods(methods)
+            .allow_headers(headers);
+    }
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(
             http.cors_origins
                 .iter()
                 .filter_map(|o| o.parse::<axum::http::HeaderValue>().ok()),
-        )
-    };
-    CorsLayer::new()
-        .allow_origin(origin)
+        ))
         .allow_credentials(true)
-        .allow_methods(AllowMethods::mirror_request())
-        .allow_headers(AllowHeaders::mirror_request())
+        .allow_methods(methods)
+        .allow_headers(headers)
+}
+
+/// The origins whose pages the `token` cookie may identify: the listed CORS origins.
+fn cookie_origins(http: &HttpSettings) -> CookieOrigins {
+    CookieOrigins::new(&http.cors_origins)
 }

@@ -5,6 +5,7 @@
 
 mod cluster;
 pub mod config;
+mod http_server;
 mod listeners;
 pub mod serve;
 mod stores;
@@ -15,9 +16,10 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::adapters::inbound::hub::Hub;
+use crate::adapters::inbound::transports::http::{RateLimits, RateSettings};
 use crate::adapters::outbound::jwt::JwtVerifier;
 use crate::adapters::outbound::local::{LocalDiskBlobStore, ObjectIdGenerator, SystemClock};
-use crate::app::{Ports, Rules, UseCases};
+use crate::app::{ConversationSizes, Ports, Rules, UseCases};
 use crate::domain::{ConversationPolicy, MessageRules, Role};
 use crate::ports::{Clock, EventBus, IdGenerator, NodeId, Stores, TokenVerifier};
 use config::{AuthSettings, Settings};
@@ -39,6 +41,8 @@ pub struct App {
     pub use_cases: UseCases,
     /// Delivers domain events to every listener's connections.
     pub hub: Arc<Hub>,
+    /// REST request rates per user and per address, shared by every listener.
+    pub rate_limits: Arc<RateLimits>,
 }
 
 /// Builds the app from validated settings.
@@ -81,6 +85,10 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         tokens,
         use_cases,
         hub: Hub::new(node),
+        rate_limits: RateLimits::new(RateSettings {
+            per_user: settings.limits.rest_requests_per_second_per_user,
+            per_address: settings.limits.rest_requests_per_second_per_address,
+        }),
     })
 }
 
@@ -93,6 +101,10 @@ fn rules(settings: &Settings) -> Rules {
         },
         policy: ConversationPolicy::allow_all(),
         ring_timeout: settings.chat.ring_timeout(),
+        sizes: ConversationSizes {
+            max_participants: settings.limits.max_participants,
+            max_participants_by_user: settings.limits.max_participants_by_user,
+        },
     }
 }
 

@@ -12,6 +12,7 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 
 use super::config::{ListenerSettings, Settings};
+use super::http_server;
 use super::sweeper::spawn_sweeper;
 use super::{App, ListenerService, build};
 
@@ -91,7 +92,12 @@ async fn serve_prepared(
     // Subscribed before serving, so that no event published by a first request is missed.
     let hub = app.hub.clone().spawn(app.bus.subscribe(), stopped.clone());
     let sweep_every = app.settings.chat.typing_expiry().min(SWEEP_EVERY);
-    let sweeper = spawn_sweeper(app.use_cases.clone(), sweep_every, stopped.clone());
+    let sweeper = spawn_sweeper(
+        app.use_cases.clone(),
+        app.rate_limits.clone(),
+        sweep_every,
+        stopped.clone(),
+    );
     let mut servers = JoinSet::new();
     let mut socket_servers = Vec::new();
     for (bound, service) in prepared {
@@ -103,17 +109,15 @@ async fn serve_prepared(
             "listening"
         );
         socket_servers.extend(service.socket_io);
-        let mut stopped = stopped.clone();
-        let server =
-            axum::serve(bound.listener, service.router).with_graceful_shutdown(async move {
-                // Either a `true` or a dropped sender means stop.
-                let _ = stopped.wait_for(|stop| *stop).await;
-            });
-        let name = bound.name;
+        let server = http_server::serve(
+            bound.listener,
+            service.router,
+            app.settings.http.header_read_timeout(),
+            stopped.clone(),
+        );
         servers.spawn(async move {
-            server
-                .await
-                .with_context(|| format!("listener {name:?} failed"))
+            server.await;
+            Ok(())
         });
     }
 

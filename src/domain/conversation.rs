@@ -1,6 +1,6 @@
 //! Conversations: who takes part, what they are about, and each participant's state in them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use super::ids::{ConversationId, IdError, Seq, UserId};
 use super::message::Message;
@@ -111,12 +111,12 @@ impl Conversation {
         context: ConversationContext,
         now: Timestamp,
     ) -> Result<Self, ConversationError> {
-        let mut unique: Vec<UserId> = Vec::with_capacity(participants.len());
-        for p in participants {
-            if !unique.contains(&p) {
-                unique.push(p);
-            }
-        }
+        // A set beside the list keeps the creation order and stays linear in the input.
+        let mut seen = HashSet::with_capacity(participants.len());
+        let unique: Vec<UserId> = participants
+            .into_iter()
+            .filter(|p| seen.insert(p.clone()))
+            .collect();
         if unique.len() < 2 {
             return Err(ConversationError::TooFewParticipants);
         }

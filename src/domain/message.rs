@@ -11,6 +11,8 @@ pub enum MessageError {
     Empty,
     #[error("message text is longer than {max} characters")]
     TooLong { max: usize },
+    #[error("message text must not contain NUL (U+0000) characters")]
+    NulCharacter,
     #[error("a call message needs call information")]
     MissingCallInfo,
     #[error("an attachment needs a url")]
@@ -147,6 +149,10 @@ pub fn check_text(text: &str, rules: &MessageRules) -> Result<(), MessageError> 
         return Err(MessageError::TooLong {
             max: rules.max_text_chars,
         });
+    }
+    // No one types it, and PostgreSQL cannot store it in text: refused alike on every store.
+    if text.contains('\0') {
+        return Err(MessageError::NulCharacter);
     }
     Ok(())
 }
@@ -298,6 +304,14 @@ mod tests {
         assert_eq!(
             MessageBody::new(MessageKind::Text, "123456", vec![], None, &rules()),
             Err(MessageError::TooLong { max: 5 })
+        );
+    }
+
+    #[test]
+    fn text_with_a_nul_is_refused() {
+        assert_eq!(
+            check_text("a\0b", &MessageRules::default()),
+            Err(MessageError::NulCharacter)
         );
     }
 

@@ -12,6 +12,7 @@ mod support;
 
 mod app_flow;
 mod bus_contract;
+mod http_hardening;
 mod js_wire;
 mod listener_policy;
 #[cfg(feature = "mongo")]

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { describe, it } from "node:test";
-import { ISO_MS, env } from "./helpers.mjs";
+import { Client, ISO_MS, assertRefused, env, http, makeUser, withClients } from "./helpers.mjs";
 
 const ORIGIN = "http://localhost:3000";
 
@@ -80,5 +80,50 @@ describe("HTTP basics", () => {
       const post = await onNewConnection(`${base}&sid=${sid}`, { method: "POST", body: "40" });
       assert.equal(post.status, 200, `POST with the session id on a new connection: ${post.status} ${post.text}`);
     });
+  }
+});
+
+// A browser sends a site's cookies with requests any other site makes (a cross-site
+// WebSocket, a form), so the `token` cookie must never let a foreign page act as the user.
+// The test server runs with cors_origins = ["*"]: any page may call, without credentials, and
+// the cookie identifies only requests that come from no page at all.
+describe("browser origins and the token cookie", () => {
+  const EVIL = "http://evil.example";
+
+  it("CORS with * never allows credentials", async () => {
+    const res = await fetch(`${env.linsta}/api/chat/rooms`, {
+      method: "OPTIONS",
+      headers: { origin: EVIL, "access-control-request-method": "GET" },
+    });
+    assert.equal(res.headers.get("access-control-allow-origin"), "*");
+    assert.equal(res.headers.get("access-control-allow-credentials"), null);
+  });
+
+  it("REST: the cookie identifies a request without an Origin, never one from a foreign page", async () => {
+    const ann = await makeUser("ann");
+    const cookie = `token=${ann.token}`;
+    const plain = await http("GET", `${env.linsta}/api/chat/rooms`, { headers: { cookie } });
+    assert.equal(plain.status, 200, JSON.stringify(plain.body));
+    const foreign = await http("GET", `${env.linsta}/api/chat/rooms`, { headers: { cookie, origin: EVIL } });
+    assert.equal(foreign.status, 401, JSON.stringify(foreign.body));
+    // The page's own header token is no ambient credential: it works from any origin.
+    const bearer = await http("GET", `${env.linsta}/api/chat/rooms`, { token: ann.token, headers: { origin: EVIL } });
+    assert.equal(bearer.status, 200);
+  });
+
+  for (const transports of [["websocket"], ["polling"]]) {
+    it(`Socket.IO over ${transports[0]}: a cross-site handshake carrying only the cookie is refused`, () =>
+      withClients(async (track) => {
+        const ann = await makeUser("ann");
+        const extraHeaders = { cookie: `token=${ann.token}`, origin: EVIL };
+        const foreign = track(await Client.connect(env.linsta, { transports, extraHeaders }));
+        await assertRefused(foreign);
+        // Without an Origin (a server, a native app) the cookie still identifies.
+        const native = track(
+          await Client.connect(env.linsta, { transports, extraHeaders: { cookie: `token=${ann.token}` } }),
+        );
+        await native.none("error");
+        assert.equal(native.socket.connected, true);
+      }));
   }
 });

@@ -28,7 +28,7 @@ use switchboard::bootstrap::serve::{self, RunningServer};
 pub const JWT_SECRET: &str = "switchboard-black-box-secret";
 pub const SERVICE_KEY: &str = "switchboard-black-box-service-key";
 /// How long a call rings unanswered before it is missed, in the test server.
-pub const RING_TIMEOUT_SECS: u64 = 2;
+pub const RING_TIMEOUT_SECS: u64 = 4;
 /// The largest upload of the test server: small, so that refusing a larger one is cheap.
 pub const MAX_FILE_BYTES: u64 = 256 * 1024;
 
@@ -137,6 +137,15 @@ pub async fn spawn_app(listeners: &[String]) -> TestApp {
 /// Starts the server as a deployment would run it, on the given store, with a listener on
 /// port 0 for each of `listeners`.
 pub async fn spawn_app_on(store: StoreSettings, listeners: &[String]) -> TestApp {
+    spawn_app_with(store, listeners, |_| {}).await
+}
+
+/// `spawn_app_on`, with the test settings changed by `adjust` before the server starts.
+pub async fn spawn_app_with(
+    store: StoreSettings,
+    listeners: &[String],
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
     init_test_log();
     let mut settings = Settings {
         store,
@@ -145,11 +154,15 @@ pub async fn spawn_app_on(store: StoreSettings, listeners: &[String]) -> TestApp
     settings.auth.jwt_secret = Some(JWT_SECRET.into());
     settings.auth.service_key = Some(SERVICE_KEY.into());
     settings.listeners = listeners.iter().map(|name| listener(name)).collect();
+    // Every test client is 127.0.0.1, and the suites run side by side: an address limit
+    // would count them all as one client. The limit has its own tests.
+    settings.limits.rest_requests_per_second_per_address = 0;
     // Short enough for a test to wait out an unanswered call.
     settings.chat.ring_timeout_secs = RING_TIMEOUT_SECS;
     let uploads = tempfile::tempdir().expect("a temporary upload directory");
     settings.blobs.dir = uploads.path().to_owned();
     settings.blobs.max_bytes = MAX_FILE_BYTES;
+    adjust(&mut settings);
     let server = serve::start(settings)
         .await
         .expect("the server starts with the test settings");

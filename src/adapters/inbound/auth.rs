@@ -4,7 +4,7 @@
 //! REST routes, so every transport accepts the same things.
 
 use http::HeaderMap;
-use http::header::{AUTHORIZATION, COOKIE};
+use http::header::{AUTHORIZATION, COOKIE, ORIGIN};
 use serde_json::Value;
 
 use crate::domain::{Identity, UserId};
@@ -19,17 +19,62 @@ pub struct Credentials {
     pub claimed_user: Option<String>,
 }
 
+/// The browser origins whose pages may be authenticated by the `token` cookie. A browser
+/// sends cookies with requests any site makes (a cross-site WebSocket, a form), so a cookie
+/// proves nothing about who made the request: it counts only when the request says it comes
+/// from a page of one of these origins, or from no page at all (no `Origin` header: a
+/// server, a native app). Tokens in headers, the handshake or the query are not sent by the
+/// browser on its own, so they count whatever the origin. These are the explicitly listed
+/// CORS origins; `*` lists none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CookieOrigins(Vec<String>);
+
+impl CookieOrigins {
+    pub fn new(origins: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
+        Self(
+            origins
+                .into_iter()
+                .map(|o| o.as_ref().trim().trim_end_matches('/').to_ascii_lowercase())
+                .filter(|o| !o.is_empty() && o != "*")
+                .collect(),
+        )
+    }
+
+    /// Whether a `token` cookie on a request with these headers may identify it.
+    fn admit(&self, headers: &HeaderMap) -> bool {
+        match headers.get(ORIGIN).map(|o| o.to_str()) {
+            None => true,
+            Some(Ok(origin)) => {
+                let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+                self.0.contains(&origin)
+            }
+            Some(Err(_)) => false,
+        }
+    }
+}
+
 impl Credentials {
-    /// REST: `Authorization: Bearer`, `x-auth-token`, a `token` cookie, a `token` query parameter.
-    pub fn from_request(headers: &HeaderMap, query: &[(String, String)]) -> Self {
+    /// REST: `Authorization: Bearer`, `x-auth-token`, a `token` cookie (see
+    /// `CookieOrigins`), a `token` query parameter.
+    pub fn from_request(
+        headers: &HeaderMap,
+        query: &[(String, String)],
+        cookies: &CookieOrigins,
+    ) -> Self {
         Self {
-            token: header_token(headers).or_else(|| query_value(query, "token")),
+            token: header_token(headers, cookies).or_else(|| query_value(query, "token")),
             claimed_user: None,
         }
     }
 
-    /// Socket.IO: `auth.token`, the query's `token`, then the HTTP headers and cookie.
-    pub fn from_handshake(auth: &Value, headers: &HeaderMap, query: &[(String, String)]) -> Self {
+    /// Socket.IO: `auth.token`, the query's `token`, then the HTTP headers and cookie (see
+    /// `CookieOrigins`).
+    pub fn from_handshake(
+        auth: &Value,
+        headers: &HeaderMap,
+        query: &[(String, String)],
+        cookies: &CookieOrigins,
+    ) -> Self {
         let auth_str = |name: &str| {
             auth.get(name)
                 .and_then(Value::as_str)
@@ -41,7 +86,7 @@ impl Credentials {
             token: auth_str("token")
                 .map(strip_bearer)
                 .or_else(|| query_value(query, "token"))
-                .or_else(|| header_token(headers)),
+                .or_else(|| header_token(headers, cookies)),
             claimed_user: auth_str("userId").or_else(|| query_value(query, "userId")),
         }
     }
@@ -142,11 +187,19 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-fn header_token(headers: &HeaderMap) -> Option<String> {
+fn header_token(headers: &HeaderMap, cookies: &CookieOrigins) -> Option<String> {
     bearer(headers)
         .or_else(|| header_str(headers, "x-auth-token"))
         .map(str::to_owned)
-        .or_else(|| cookie(headers, "token"))
+        .or_else(|| {
+            cookie(headers, "token").filter(|_| {
+                let admitted = cookies.admit(headers);
+                if !admitted {
+                    tracing::debug!(origin = ?headers.get(ORIGIN), "token cookie from an origin not allowed: ignored");
+                }
+                admitted
+            })
+        })
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -215,14 +268,15 @@ mod tests {
     #[test]
     fn finds_the_token_wherever_clients_put_it() {
         let none = HeaderMap::new();
+        let any = CookieOrigins::default();
         let q = |k: &str, v: &str| vec![(k.to_owned(), v.to_owned())];
         let cases = [
-            Credentials::from_handshake(&json!({ "token": "a" }), &none, &[]),
-            Credentials::from_handshake(&json!({ "token": "Bearer a" }), &none, &[]),
-            Credentials::from_handshake(&Value::Null, &none, &q("token", "a")),
-            Credentials::from_request(&headers(&[("authorization", "Bearer a")]), &[]),
-            Credentials::from_request(&headers(&[("x-auth-token", "a")]), &[]),
-            Credentials::from_request(&headers(&[("cookie", "x=1; token=a")]), &[]),
+            Credentials::from_handshake(&json!({ "token": "a" }), &none, &[], &any),
+            Credentials::from_handshake(&json!({ "token": "Bearer a" }), &none, &[], &any),
+            Credentials::from_handshake(&Value::Null, &none, &q("token", "a"), &any),
+            Credentials::from_request(&headers(&[("authorization", "Bearer a")]), &[], &any),
+            Credentials::from_request(&headers(&[("x-auth-token", "a")]), &[], &any),
+            Credentials::from_request(&headers(&[("cookie", "x=1; token=a")]), &[], &any),
         ];
         for creds in cases {
             assert_eq!(creds.token.as_deref(), Some("a"), "{creds:?}");
@@ -232,8 +286,37 @@ mod tests {
     #[test]
     fn handshake_auth_wins_over_headers() {
         let h = headers(&[("authorization", "Bearer header")]);
-        let creds = Credentials::from_handshake(&json!({ "token": "auth" }), &h, &[]);
+        let creds = Credentials::from_handshake(
+            &json!({ "token": "auth" }),
+            &h,
+            &[],
+            &CookieOrigins::default(),
+        );
         assert_eq!(creds.token.as_deref(), Some("auth"));
+    }
+
+    #[test]
+    fn a_cookie_counts_only_from_no_page_or_an_allowed_origin() {
+        let allowed = CookieOrigins::new(["https://app.example/", "*"]);
+        let with_origin = |origin: &str| headers(&[("cookie", "token=c"), ("origin", origin)]);
+        let token = |h: &HeaderMap| Credentials::from_request(h, &[], &allowed).token;
+        assert_eq!(token(&headers(&[("cookie", "token=c")])), Some("c".into()));
+        assert_eq!(token(&with_origin("https://APP.example")), Some("c".into()));
+        assert_eq!(token(&with_origin("http://evil.example")), None);
+        assert_eq!(token(&with_origin("null")), None);
+        // `*` lists no origin: nothing but origin-less requests may use the cookie.
+        let any = CookieOrigins::new(["*"]);
+        let h = with_origin("https://app.example");
+        assert_eq!(
+            Credentials::from_handshake(&Value::Null, &h, &[], &any).token,
+            None
+        );
+        // A token the page itself puts in a header counts from any origin.
+        let header = headers(&[
+            ("authorization", "Bearer h"),
+            ("origin", "http://evil.example"),
+        ]);
+        assert_eq!(token(&header), Some("h".into()));
     }
 
     fn verifier_for(user: &'static str) -> MockTokenVerifier {

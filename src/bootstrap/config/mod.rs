@@ -251,6 +251,8 @@ pub struct HttpSettings {
     /// Origins allowed by CORS; `*` allows any. The environment may give a comma-separated list.
     #[serde(deserialize_with = "load::list_or_csv")]
     pub cors_origins: Vec<String>,
+    /// How long a client may take to send a request's headers.
+    pub header_read_timeout_secs: u64,
 }
 
 impl Default for HttpSettings {
@@ -258,7 +260,14 @@ impl Default for HttpSettings {
         Self {
             max_body_bytes: 1024 * 1024,
             cors_origins: vec!["*".into()],
+            header_read_timeout_secs: 10,
         }
+    }
+}
+
+impl HttpSettings {
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs)
     }
 }
 
@@ -269,6 +278,14 @@ pub struct LimitsSettings {
     pub max_frame_bytes: usize,
     /// Per connection; 0 turns the limit off.
     pub events_per_second: u32,
+    /// Distinct participants of a conversation opened with the service key.
+    pub max_participants: usize,
+    /// Distinct participants of a conversation opened with a user's token.
+    pub max_participants_by_user: usize,
+    /// REST requests a user may make per second (every listener together); 0: no limit.
+    pub rest_requests_per_second_per_user: u32,
+    /// REST requests one client address may make per second; 0: no limit.
+    pub rest_requests_per_second_per_address: u32,
 }
 
 impl Default for LimitsSettings {
@@ -278,6 +295,10 @@ impl Default for LimitsSettings {
             // socket.io's own default (maxHttpBufferSize), which the clients are used to.
             max_frame_bytes: 1_000_000,
             events_per_second: 100,
+            max_participants: 1000,
+            max_participants_by_user: 2,
+            rest_requests_per_second_per_user: 20,
+            rest_requests_per_second_per_address: 100,
         }
     }
 }

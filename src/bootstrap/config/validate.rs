@@ -34,6 +34,7 @@ impl Settings {
         self.check_auth(&mut problems);
         check_listeners(&self.listeners, &mut problems);
         self.check_limits(&mut problems);
+        self.check_cors(&mut problems);
         if problems.is_empty() {
             Ok(())
         } else {
@@ -94,9 +95,39 @@ impl Settings {
         }
     }
 
+    /// `*` (any page, never with credentials) or a list of origins (those, with
+    /// credentials), never both: a page of any origin must not get credentialed answers.
+    fn check_cors(&self, problems: &mut Vec<String>) {
+        let origins = &self.http.cors_origins;
+        let any = origins.iter().any(|o| o.trim() == "*");
+        if any && origins.len() > 1 {
+            problems.push(
+                "http.cors_origins mixes \"*\" with listed origins; use either \"*\" (any page, \
+                 without cookies) or the list of your apps' origins"
+                    .into(),
+            );
+        }
+        for origin in origins.iter().filter(|o| o.trim() != "*") {
+            let valid = origin.split_once("://").is_some_and(|(scheme, rest)| {
+                matches!(scheme, "http" | "https")
+                    && !rest.is_empty()
+                    && !rest.trim_end_matches('/').contains('/')
+            }) && origin.parse::<axum::http::HeaderValue>().is_ok();
+            if !valid {
+                problems.push(format!(
+                    "http.cors_origins: {origin:?} is not an origin (scheme://host[:port])"
+                ));
+            }
+        }
+    }
+
     fn check_limits(&self, problems: &mut Vec<String>) {
         let positive = [
             ("http.max_body_bytes", self.http.max_body_bytes as u64),
+            (
+                "http.header_read_timeout_secs",
+                self.http.header_read_timeout_secs,
+            ),
             (
                 "limits.max_message_chars",
                 self.limits.max_message_chars as u64,
@@ -114,6 +145,19 @@ impl Settings {
         for (key, value) in positive {
             if value == 0 {
                 problems.push(format!("{key} must be at least 1"));
+            }
+        }
+        for (key, value) in [
+            ("limits.max_participants", self.limits.max_participants),
+            (
+                "limits.max_participants_by_user",
+                self.limits.max_participants_by_user,
+            ),
+        ] {
+            if value < 2 {
+                problems.push(format!(
+                    "{key} is {value}; a conversation has at least 2 participants"
+                ));
             }
         }
         if self.blobs.dir.as_os_str().is_empty() {
@@ -402,6 +446,32 @@ mod tests {
                 "{text} not in {found:#?}"
             );
         }
+    }
+
+    #[test]
+    fn cors_never_mixes_any_origin_with_listed_ones() {
+        let mut settings = base();
+        settings.http.cors_origins = vec!["*".into(), "https://app.example".into()];
+        assert!(problems(&settings).iter().any(|p| p.contains("mixes")));
+        settings.http.cors_origins = vec!["https://app.example/path".into(), "app".into()];
+        assert_eq!(
+            problems(&settings)
+                .iter()
+                .filter(|p| p.contains("is not an origin"))
+                .count(),
+            2
+        );
+        settings.http.cors_origins =
+            vec!["https://app.example".into(), "http://localhost:5173".into()];
+        assert!(problems(&settings).is_empty());
+        settings.http.cors_origins = vec!["*".into()];
+        assert!(problems(&settings).is_empty());
+        settings.limits.max_participants_by_user = 1;
+        assert!(
+            problems(&settings)
+                .iter()
+                .any(|p| p.contains("max_participants_by_user"))
+        );
     }
 
     #[test]

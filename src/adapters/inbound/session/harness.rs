@@ -92,6 +92,7 @@ impl Harness {
             use_cases: self.use_cases.clone(),
             tokens: Some(self.tokens.clone()),
             legacy_identity,
+            cookie_origins: Default::default(),
             limits: SessionLimits {
                 max_frame_bytes: 64 * 1024,
                 events_per_second: 0,

@@ -21,10 +21,11 @@ use serde_json::Value;
 pub use answer::{Answer, error_event};
 pub use call::{Call, DecodeFn, EventTable, ReplyFn, Request};
 
-use super::auth::{AuthFailure, Credentials, authenticate, confirm_claim};
+use super::auth::{AuthFailure, CookieOrigins, Credentials, authenticate, confirm_claim};
 use super::hub::{ConnId, ConnectionSink, Hub, ListenerHub};
 use super::protocol::{Dialect, Emit, Handshake, IdentifyEvent, IdentityMode, Reply};
 use super::protocol::{SessionView, WireError};
+use crate::adapters::json::{NUL_REFUSED, contains_nul};
 use crate::app::{Actor, UseCases};
 use crate::domain::{Conversation, ConversationId, Identity};
 use crate::ports::{ConnectionRef, TokenVerifier};
@@ -43,6 +44,8 @@ pub struct ListenerContext {
     pub use_cases: UseCases,
     pub tokens: Option<Arc<dyn TokenVerifier>>,
     pub legacy_identity: bool,
+    /// Origins whose pages may be identified by the `token` cookie.
+    pub cookie_origins: CookieOrigins,
     pub limits: SessionLimits,
 }
 
@@ -262,6 +265,9 @@ impl Session {
                 "payload too large: {size} bytes, the limit is {}",
                 self.ctx.limits.max_frame_bytes
             )));
+        }
+        if contains_nul(args) {
+            return Err(WireError::new(NUL_REFUSED));
         }
         Ok(())
     }

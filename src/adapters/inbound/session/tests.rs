@@ -383,11 +383,14 @@ async fn payload_and_rate_limits_refuse_with_an_error() {
         use_cases: listener.0.use_cases.clone(),
         tokens: listener.0.tokens.clone(),
         legacy_identity: true,
+        cookie_origins: Default::default(),
         limits: ctx_limits,
     }));
     let mut client = limited.connect(bare(), Value::Null).await.unwrap();
     let big = json!({ "text": "x".repeat(64) });
     assert!(error_of(&client.request("say", big).await).starts_with("payload too large"));
+    let nul = json!({ "t": ["x\0"] });
+    assert!(error_of(&client.request("say", nul).await).contains("NUL"));
     client.request("hello", json!("u1")).await;
     let flood = client.request("hello", json!("u1")).await;
     assert!(error_of(&flood).starts_with("too many events"), "{flood}");

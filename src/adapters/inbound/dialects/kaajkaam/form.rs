@@ -92,11 +92,19 @@ impl Form {
             self.refuse(ApiError::bad_request(at_most));
             return self.skip(field).await;
         }
-        let name = field
+        // A name is shown to people, never a path; control characters (NUL among them, which
+        // PostgreSQL cannot store) are dropped from it.
+        let name: String = field
             .file_name()
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or("file")
-            .to_owned();
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect();
+        let name = if name.trim().is_empty() {
+            "file".to_owned()
+        } else {
+            name
+        };
         let content_type = field
             .content_type()
             .unwrap_or("application/octet-stream")

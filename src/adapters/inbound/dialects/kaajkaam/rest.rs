@@ -111,11 +111,21 @@ async fn open_conversation(
     Ok((status, Json(conversation_json(&conversation, &people))))
 }
 
+/// Newest activity first: one page of at most `Page::MAX_LIMIT` (the default); `?limit=&skip=`
+/// reach further back.
 async fn list_conversations(
     State(state): State<RestState>,
     UserCaller(actor): UserCaller,
+    ApiQuery(window): ApiQuery<Window>,
 ) -> Result<Json<Value>, ApiError> {
-    let (conversations, people) = state.use_cases.conversations_with_profiles(&actor).await?;
+    let page = Page::new(
+        window.limit.unwrap_or(Page::MAX_LIMIT),
+        window.skip.unwrap_or(0),
+    );
+    let (conversations, people) = state
+        .use_cases
+        .conversations_with_profiles(&actor, page)
+        .await?;
     Ok(Json(Value::Array(
         conversations
             .iter()

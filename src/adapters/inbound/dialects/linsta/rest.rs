@@ -58,13 +58,22 @@ async fn open_room(
     })))
 }
 
-/// `[{ _id, participants: [{ _id, name, email }], createdAt }]`, newest activity first, every
-/// room at once as the family's server answered.
+/// `[{ _id, participants: [{ _id, name, email }], createdAt }]`, newest activity first. The
+/// family's server answered every room at once; here one page of at most `Page::MAX_LIMIT`
+/// (the default), and `?limit=&skip=` reach further back.
 async fn list_rooms(
     State(state): State<RestState>,
     UserCaller(actor): UserCaller,
+    ApiQuery(window): ApiQuery<Window>,
 ) -> Result<Json<Value>, ApiError> {
-    let (rooms, people) = state.use_cases.conversations_with_profiles(&actor).await?;
+    let page = Page::new(
+        window.limit.unwrap_or(Page::MAX_LIMIT),
+        window.skip.unwrap_or(0),
+    );
+    let (rooms, people) = state
+        .use_cases
+        .conversations_with_profiles(&actor, page)
+        .await?;
     let listed: Vec<Value> = rooms
         .iter()
         .map(|room| {

@@ -233,6 +233,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn conversation_sizes_are_capped_per_caller() {
+        let h = Harness::new(&Native::default()).await;
+        let ann = [("authorization", format!("Bearer {}", token("ann")))];
+        let pair = json!({ "participantIds": ["ann", "bob", "ann"] });
+        let (status, body) = h
+            .send(request("POST", CONVERSATIONS, &ann, Some(pair)))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "a pair, once deduplicated: {body}"
+        );
+        let group = json!({ "participantIds": ["ann", "bob", "carl"] });
+        let (status, body) = h
+            .send(request("POST", CONVERSATIONS, &ann, Some(group.clone())))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(has_message(&body));
+        let (status, _) = as_service(&h, "POST", CONVERSATIONS, group).await;
+        assert_eq!(status, StatusCode::CREATED, "the service key opens groups");
+    }
+
+    #[tokio::test]
     async fn users_are_upserted_and_answered_as_stored() {
         let h = Harness::new(&Native::default()).await;
         let profile = json!({

@@ -21,7 +21,7 @@ use crate::adapters::inbound::protocol::{HistoryWindow, args};
 use crate::adapters::inbound::transports::http::{
     ApiError, ApiPath, ApiQuery, JsonBody, RestState, UserCaller,
 };
-use crate::app::{AppError, PostMessage, Requester};
+use crate::app::{Actor, AppError, PostMessage, Requester};
 use crate::domain::{ConversationContext, ConversationId, MessageReceipt, UserId};
 
 pub fn router() -> Router<RestState> {
@@ -49,6 +49,7 @@ async fn open_relation(
             "doctorId and patientId must be different users",
         ));
     }
+    check_roles(&state, &actor, &doctor, &patient).await?;
     let context = ConversationContext::new([
         (DOCTOR_KEY.to_owned(), doctor.as_str().to_owned()),
         (PATIENT_KEY.to_owned(), patient.as_str().to_owned()),
@@ -69,6 +70,38 @@ async fn open_relation(
         StatusCode::OK
     };
     Ok((status, Json(relation_json(&relation))))
+}
+
+/// Where roles are known (the caller's from their token or profile, the other party's from
+/// their profile), the doctor side must be a doctor and the patient side a patient: a claim
+/// in the body never makes anyone a doctor. Unknown roles are not checked, so families whose
+/// tokens carry no role keep working.
+async fn check_roles(
+    state: &RestState,
+    actor: &Actor,
+    doctor: &UserId,
+    patient: &UserId,
+) -> Result<(), ApiError> {
+    for (user, wanted) in [(doctor, "doctor"), (patient, "patient")] {
+        let role = if user == actor.id() {
+            actor.profile.role.clone()
+        } else {
+            state
+                .use_cases
+                .user_profile(user)
+                .await?
+                .and_then(|p| p.role)
+        };
+        if let Some(role) = role
+            && role.as_str() != wanted
+        {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!("{user} is a {}, not a {wanted}", role.as_str()),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -175,6 +208,64 @@ mod tests {
         let (status, swapped) = open(&h, "doc", "pat", "doc").await;
         assert_eq!(status, StatusCode::CREATED);
         assert_ne!(swapped["id"], created["id"]);
+    }
+
+    #[tokio::test]
+    async fn known_roles_must_match_the_sides_they_take() {
+        use crate::adapters::inbound::transports::http::harness::{SECRET, token_with};
+        use crate::domain::{Role, UserProfile};
+        let h = Harness::new(&super::super::Quickclinic::default()).await;
+        let as_role = |sub: &str, role: &str| token_with(sub, json!({ "role": role }), SECRET);
+        let relation =
+            |doctor: &str, patient: &str| Some(json!({ "doctorId": doctor, "patientId": patient }));
+        const PATH: &str = "/api/doctorpatientrelations";
+        // A patient's token cannot name its holder the doctor.
+        let (status, body) = h
+            .call(
+                "POST",
+                PATH,
+                Some(&as_role("mal", "patient")),
+                relation("mal", "victim"),
+            )
+            .await;
+        assert_eq!(status, S::FORBIDDEN, "{body}");
+        assert!(has_message(&body));
+        // Nor can a doctor make a known doctor the patient.
+        h.use_cases
+            .upsert_user(UserProfile {
+                role: Role::new("doctor"),
+                ..UserProfile::bare(UserId::parse("house").unwrap())
+            })
+            .await
+            .unwrap();
+        let (status, _) = h
+            .call(
+                "POST",
+                PATH,
+                Some(&as_role("doc", "doctor")),
+                relation("doc", "house"),
+            )
+            .await;
+        assert_eq!(status, S::FORBIDDEN);
+        // Matching roles, or roles nobody stated, are fine.
+        let (status, body) = h
+            .call(
+                "POST",
+                PATH,
+                Some(&as_role("doc", "doctor")),
+                relation("doc", "pat"),
+            )
+            .await;
+        assert_eq!(status, S::CREATED, "{body}");
+        let (status, _) = h
+            .call(
+                "POST",
+                PATH,
+                Some(&as_role("pat2", "patient")),
+                relation("house", "pat2"),
+            )
+            .await;
+        assert_eq!(status, S::CREATED);
     }
 
     #[tokio::test]

@@ -22,9 +22,10 @@ impl FromRequestParts<RestState> for UserCaller {
 
     async fn from_request_parts(parts: &mut Parts, state: &RestState) -> Result<Self, ApiError> {
         let query = parse_query(parts.uri.query());
-        let credentials = Credentials::from_request(&parts.headers, &query);
+        let credentials = Credentials::from_request(&parts.headers, &query, &state.cookie_origins);
         // A request carries no bare user id to trust: only a token identifies it.
         let identity = authenticate(state.tokens.as_deref(), &credentials, false)?;
+        state.rate_limits.check_user(&identity.user_id)?;
         let actor = state.use_cases.resolve_actor(&identity, None).await?;
         Ok(Self(actor))
     }

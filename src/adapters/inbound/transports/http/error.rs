@@ -8,7 +8,7 @@
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
-use axum::http::header::WWW_AUTHENTICATE;
+use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +17,7 @@ use serde_json::{Map, Value, json};
 
 use crate::adapters::inbound::auth::AuthFailure;
 use crate::adapters::inbound::protocol::WireError;
+use crate::adapters::json::{NUL_REFUSED, contains_nul};
 use crate::app::AppError;
 use crate::domain::IdError;
 
@@ -25,6 +26,8 @@ use crate::domain::IdError;
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
+    /// Seconds to wait before trying again (`Retry-After`), for a rate limit.
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -32,6 +35,21 @@ impl ApiError {
         Self {
             status,
             message: message.into(),
+            retry_after_secs: None,
+        }
+    }
+
+    /// 429: over a rate limit; the client may try again after `wait` (whole seconds, at
+    /// least 1).
+    pub fn too_many_requests(what: &str, wait: std::time::Duration) -> Self {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let secs = secs.max(1);
+        Self {
+            retry_after_secs: Some(secs),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("too many requests {what}: try again in {secs} s"),
+            )
         }
     }
 
@@ -70,6 +88,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -142,7 +165,7 @@ impl From<PathRejection> for ApiError {
 /// A JSON request body (`Content-Type: application/json`), read as an object. Handlers take
 /// fields out of it with the dialects' argument readers, so a wrong field gets a message that
 /// names it, the same words a socket client gets. Not JSON: 400; not an object: 400; wrong
-/// content type: 415; over the listener's body limit: 413.
+/// content type: 415; over the listener's body limit: 413; a NUL in any string: 400.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JsonBody(pub Map<String, Value>);
 
@@ -151,6 +174,9 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let Json(value) = Json::<Value>::from_request(req, state).await?;
+        if contains_nul(&value) {
+            return Err(ApiError::bad_request(NUL_REFUSED));
+        }
         match value {
             Value::Object(map) => Ok(Self(map)),
             _ => Err(ApiError::bad_request(
@@ -288,6 +314,11 @@ mod tests {
                 "too large",
                 post_raw(json_ct, format!("{{\"a\":\"{}\"}}", "x".repeat(100))),
                 StatusCode::PAYLOAD_TOO_LARGE,
+            ),
+            (
+                "a NUL in a nested string",
+                post_raw(json_ct, r#"{"a":{"b":["x\u0000"]}}"#),
+                StatusCode::BAD_REQUEST,
             ),
         ];
         for (label, request, status) in cases {

@@ -49,6 +49,8 @@ impl Harness {
                 max_file_bytes: MAX_FILE_BYTES,
                 max_files: 3,
             },
+            rate_limits: super::RateLimits::unlimited(),
+            cookie_origins: Default::default(),
         };
         Self {
             router: router(

@@ -10,6 +10,7 @@ mod error;
 #[cfg(test)]
 pub(crate) mod harness;
 mod health;
+mod rate_limit;
 mod uploads;
 
 use std::sync::Arc;
@@ -18,12 +19,14 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 
+use crate::adapters::inbound::auth::CookieOrigins;
 use crate::app::UseCases;
 use crate::ports::{Clock, TokenVerifier};
 
 pub use body::read_limited;
 pub use caller::{SERVICE_KEY_REQUIRED, ServiceCaller, UserCaller, UserOrService};
 pub use error::{ApiError, ApiPath, ApiQuery, JsonBody};
+pub use rate_limit::{RateLimits, RateSettings};
 pub use uploads::router as uploads_router;
 
 /// What every REST handler of a listener may use.
@@ -35,6 +38,10 @@ pub struct RestState {
     /// The key of server-to-server calls; `None`: those routes refuse everything.
     pub service_key: Option<Arc<str>>,
     pub limits: RestLimits,
+    /// Request rates per user and per address, shared by every listener.
+    pub rate_limits: Arc<RateLimits>,
+    /// Origins whose pages may be identified by the `token` cookie.
+    pub cookie_origins: CookieOrigins,
 }
 
 /// How much a request may carry.
@@ -58,8 +65,8 @@ impl RestLimits {
     }
 }
 
-/// A listener's HTTP service: `routes`, then JSON answers for unknown routes and methods,
-/// health, and the request body limit.
+/// A listener's HTTP service: `routes` under the per-address rate limit, then JSON answers
+/// for unknown routes and methods, health, and the request body limit.
 pub fn router(
     routes: Router<RestState>,
     state: RestState,
@@ -70,6 +77,10 @@ pub fn router(
     // handler fallback on a stateless router is rebuilt for every request, and so would be
     // every layer around it (the Socket.IO layer would lose its sessions).
     routes
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::limit_by_address,
+        ))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -77,7 +77,8 @@ async fn run_connection(ctx: Arc<ListenerContext>, socket: SocketRef, auth: Valu
     };
     let parts = socket.req_parts();
     let query = parse_query(parts.uri.query());
-    let credentials = Credentials::from_handshake(&auth, &parts.headers, &query);
+    let credentials =
+        Credentials::from_handshake(&auth, &parts.headers, &query, &ctx.cookie_origins);
     let handshake = Handshake {
         auth: &auth,
         query: &query,
