@@ -1,5 +1,6 @@
 //! Notification use cases: create (pushed live when the recipient is online, else kept
-//! pending), take pending on connect, mark read, count and list.
+//! pending), take pending on connect (in batches, giving back what could not be queued),
+//! mark read, count and list.
 
 use crate::domain::{
     DomainEvent, NewNotification, Notification, NotificationId, Timestamp, UserId,
@@ -65,15 +66,27 @@ impl UseCases {
         Ok(false)
     }
 
-    /// The user's pending notifications, now marked delivered: the connection that asks
-    /// pushes them. Each is returned by exactly one call.
-    pub async fn take_pending_notifications(&self, user: &UserId) -> AppResult<Vec<Notification>> {
+    /// Up to `limit` of the user's pending notifications, the oldest first, now marked
+    /// delivered: the connection that asks pushes them. Each is returned by exactly one call;
+    /// a connection delivers a backlog in batches no larger than it can queue.
+    pub async fn take_pending_notifications(
+        &self,
+        user: &UserId,
+        limit: usize,
+    ) -> AppResult<Vec<Notification>> {
         Ok(self
             .ports
             .stores
             .notifications
-            .take_pending(user, self.ports.clock.now())
+            .take_pending(user, self.ports.clock.now(), limit)
             .await?)
+    }
+
+    /// Gives back notifications taken by `take_pending_notifications` that the connection
+    /// could not queue (it closed, or its buffer was full), so that they stay pending for the
+    /// user's next take instead of counting as delivered; returns how many were given back.
+    pub async fn release_notifications(&self, ids: &[NotificationId]) -> AppResult<u64> {
+        Ok(self.ports.stores.notifications.release(ids).await?)
     }
 
     pub async fn mark_notification_read(
@@ -263,9 +276,9 @@ mod tests {
         let mut m = Mocks::new(1_000);
         m.notifications
             .expect_take_pending()
-            .withf(|user, _| user == &uid("u1"))
+            .withf(|user, _, limit| user == &uid("u1") && *limit == 50)
             .times(1)
-            .returning(|_, at| {
+            .returning(|_, at, _| {
                 let n = Notification::create(
                     NotificationId::parse("n1").unwrap(),
                     like_for("u1"),
@@ -279,11 +292,46 @@ mod tests {
             });
         let pending = m
             .build(Rules::default())
-            .take_pending_notifications(&uid("u1"))
+            .take_pending_notifications(&uid("u1"), 50)
             .await
             .unwrap();
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].delivered_at, Some(Timestamp::from_millis(1_000)));
+    }
+
+    #[tokio::test]
+    async fn released_notifications_are_handed_back_to_the_store() {
+        let mut m = Mocks::new(1_000);
+        let ids = vec![
+            NotificationId::parse("n1").unwrap(),
+            NotificationId::parse("n2").unwrap(),
+        ];
+        let expected = ids.clone();
+        m.notifications
+            .expect_release()
+            .withf(move |given| given == expected.as_slice())
+            .times(1)
+            .returning(|_| Ok(2));
+        m.bus.expect_publish().never();
+        let released = m
+            .build(Rules::default())
+            .release_notifications(&ids)
+            .await
+            .unwrap();
+        assert_eq!(released, 2);
+    }
+
+    #[tokio::test]
+    async fn a_failed_release_is_an_error() {
+        let mut m = Mocks::new(1_000);
+        m.notifications
+            .expect_release()
+            .returning(|_| Err(StoreError::Unavailable("down".into())));
+        let result = m
+            .build(Rules::default())
+            .release_notifications(&[NotificationId::parse("n1").unwrap()])
+            .await;
+        assert_eq!(result, Err(AppError::Unavailable));
     }
 
     #[tokio::test]

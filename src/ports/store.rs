@@ -172,14 +172,27 @@ pub trait NotificationStore: Send + Sync {
         at: Timestamp,
     ) -> Result<Vec<NotificationId>, StoreError>;
 
-    /// Atomically takes the user's undelivered notifications: marks them delivered at `at`
-    /// and returns them (with `delivered_at` set), oldest first. A notification is taken by
-    /// at most one call, also under concurrent calls.
+    /// Atomically takes at most `limit` of the user's undelivered notifications, the oldest
+    /// first (by creation time, then id): marks them delivered at `at` and returns them (with
+    /// `delivered_at` set), oldest first. A connection delivers its backlog in batches of
+    /// this size, each no larger than what it can queue, instead of marking everything
+    /// delivered at once and losing what did not fit. A notification is taken by at most one
+    /// call, also under concurrent calls (which then share out the oldest ones between them).
+    /// `limit` 0 takes nothing.
     async fn take_pending(
         &self,
         user: &UserId,
         at: Timestamp,
+        limit: usize,
     ) -> Result<Vec<Notification>, StoreError>;
+
+    /// Gives taken notifications back: those of `ids` that are delivered become undelivered
+    /// again (no delivery time, and no trace of the take that claimed them), so that a later
+    /// `take_pending` returns them again. It is for a connection that took a batch but could
+    /// not queue it (it closed, or its buffer was full): without it, that batch would stay
+    /// marked delivered and never reach the user. Returns how many were released; unknown
+    /// and undelivered ids are ignored.
+    async fn release(&self, ids: &[NotificationId]) -> Result<u64, StoreError>;
 
     /// Marks one notification read; returns whether it was unread.
     ///

@@ -149,6 +149,59 @@ async fn documents_follow_the_mongoose_models() {
     assert_eq!(stored.get_bool("delivered"), Ok(false));
 }
 
+/// A taken notification carries its delivery (`delivered`, `deliveredAt`, the `deliveryId` of
+/// the take); released, it is stored exactly as a pending one again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_released_notification_is_stored_as_pending_again() {
+    let Some((stores, _, database)) = TestMongoDatabase::open(MongoServer::ReplicaSet).await else {
+        return;
+    };
+    let id = NotificationId::parse("64b7f0c2a1b2c3d4e5f6dddd").unwrap();
+    stores
+        .notifications
+        .insert(&Notification {
+            id: id.clone(),
+            recipient: uid(BOB),
+            kind: "LIKE".into(),
+            title: None,
+            message: "Ann liked your post".into(),
+            reference_id: None,
+            data: DataValue::empty_map(),
+            created_at: Timestamp::from_millis(3_000),
+            delivered_at: None,
+            read_at: None,
+        })
+        .await
+        .unwrap();
+    let raw = database.raw().await;
+    let pending = only(&raw, "notifications").await;
+
+    let taken = stores
+        .notifications
+        .take_pending(&uid(BOB), Timestamp::from_millis(4_000), 10)
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1);
+    let stored = only(&raw, "notifications").await;
+    assert_eq!(stored.get_bool("delivered"), Ok(true));
+    assert_eq!(
+        stored
+            .get_datetime("deliveredAt")
+            .unwrap()
+            .timestamp_millis(),
+        4_000
+    );
+    assert!(stored.get_object_id("deliveryId").is_ok(), "{stored}");
+
+    let released = stores
+        .notifications
+        .release(std::slice::from_ref(&id))
+        .await
+        .unwrap();
+    assert_eq!(released, 1);
+    assert_eq!(only(&raw, "notifications").await, pending);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn indexes_are_created_at_start_and_again_harmlessly() {
     let Some((_, _, database)) = TestMongoDatabase::open(MongoServer::ReplicaSet).await else {

@@ -15,6 +15,11 @@ use crate::app::Posted;
 use crate::domain::call::FinishedCall;
 use crate::domain::{CallSession, Conversation, ConversationId, Notification};
 
+/// The most pending notifications one `DeliverPending` takes. For now that is all a
+/// connection gets at once (the rest stay pending for a later take); the session is to
+/// deliver the whole backlog in batches of this size, each once the previous one is queued.
+const PENDING_BATCH: usize = 100;
+
 #[async_trait]
 impl Request for JoinConversation {
     type Output = Conversation;
@@ -103,7 +108,7 @@ impl Request for DeliverPending {
         Ok(session
             .ctx
             .use_cases
-            .take_pending_notifications(user)
+            .take_pending_notifications(user, PENDING_BATCH)
             .await?)
     }
 }

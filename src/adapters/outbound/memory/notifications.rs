@@ -53,18 +53,35 @@ impl NotificationStore for MemoryNotificationStore {
         &self,
         user: &UserId,
         at: Timestamp,
+        limit: usize,
     ) -> Result<Vec<Notification>, StoreError> {
         let mut all = lock(&self.notifications)?;
-        let mut taken: Vec<Notification> = all
+        let mut pending: Vec<&mut Notification> = all
             .values_mut()
             .filter(|n| &n.recipient == user && n.delivered_at.is_none())
+            .collect();
+        pending.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        let taken = pending
+            .into_iter()
+            .take(limit)
             .map(|n| {
                 n.delivered_at = Some(at);
                 n.clone()
             })
             .collect();
-        taken.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         Ok(taken)
+    }
+
+    async fn release(&self, ids: &[NotificationId]) -> Result<u64, StoreError> {
+        let mut all = lock(&self.notifications)?;
+        let mut released = 0;
+        for id in ids {
+            if let Some(n) = all.get_mut(id).filter(|n| n.delivered_at.is_some()) {
+                n.delivered_at = None;
+                released += 1;
+            }
+        }
+        Ok(released)
     }
 
     async fn mark_read(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {

@@ -1,5 +1,5 @@
-//! `PgNotificationStore`: notifications in the `notifications` table. Delivery and read
-//! changes are single UPDATE statements whose WHERE clause requires the old state; at READ
+//! `PgNotificationStore`: notifications in the `notifications` table. Delivery, release and
+//! read changes are single statements whose WHERE clause requires the old state; at READ
 //! COMMITTED a statement that waited on another's row lock re-checks that clause against the
 //! committed row, so each notification is delivered (and counted read) by exactly one call.
 
@@ -82,22 +82,63 @@ impl NotificationStore for PgNotificationStore {
         &self,
         user: &UserId,
         at: Timestamp,
+        limit: usize,
     ) -> Result<Vec<Notification>, StoreError> {
-        // The rows come from the `notifications_pending` partial index.
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        // The oldest `limit` come from the `notifications_pending` partial index, locked in
+        // that order. A concurrent take waits on a locked row, re-checks it once that take
+        // commits, skips it (now delivered) and locks the next instead, so the batches are
+        // disjoint and each still as full as there are notifications pending. The choice is
+        // a MATERIALIZED CTE, made once: as an `IN (subquery)` the planner may rescan it for
+        // every row it updates, and each rescan, skipping the rows this statement already
+        // marked, would lock the next `limit`, taking far more than `limit` in all.
         let rows: Vec<NotificationRow> = sqlx::query_as(
-            "WITH taken AS ( \
-                 UPDATE notifications SET delivered_at = $2 \
+            "WITH picked AS MATERIALIZED ( \
+                 SELECT id FROM notifications \
                  WHERE recipient = $1 AND delivered_at IS NULL \
-                 RETURNING * \
+                 ORDER BY created_at, id LIMIT $3 \
+                 FOR UPDATE \
+             ), taken AS ( \
+                 UPDATE notifications n SET delivered_at = $2 FROM picked \
+                 WHERE n.id = picked.id AND n.delivered_at IS NULL \
+                 RETURNING n.* \
              ) \
              SELECT * FROM taken ORDER BY created_at, id",
         )
         .bind(user.as_str())
         .bind(time_to_db(at))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
         rows.into_iter().map(NotificationRow::into_domain).collect()
+    }
+
+    async fn release(&self, ids: &[NotificationId]) -> Result<u64, StoreError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        // The rows are locked in the order a take locks them (creation time, then id), so a
+        // release and a concurrent take of the same user never wait on each other in a cycle;
+        // chosen once, in a MATERIALIZED CTE, like a take's.
+        let released = sqlx::query(
+            "WITH picked AS MATERIALIZED ( \
+                 SELECT id FROM notifications \
+                 WHERE id = ANY($1) AND delivered_at IS NOT NULL \
+                 ORDER BY created_at, id \
+                 FOR UPDATE \
+             ) \
+             UPDATE notifications n SET delivered_at = NULL FROM picked \
+             WHERE n.id = picked.id AND n.delivered_at IS NOT NULL",
+        )
+        .bind(ids.iter().map(NotificationId::as_str).collect::<Vec<_>>())
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        Ok(released)
     }
 
     async fn mark_read(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {

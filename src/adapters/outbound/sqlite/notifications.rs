@@ -1,6 +1,6 @@
-//! `SqliteNotificationStore`: notifications in the `notifications` table. Delivery and read
-//! changes are single UPDATE statements, which SQLite runs one writer at a time, so each
-//! notification is delivered (and counted) by exactly one call.
+//! `SqliteNotificationStore`: notifications in the `notifications` table. Delivery, release
+//! and read changes are single UPDATE statements, which SQLite runs one writer at a time, so
+//! each notification is delivered (and counted) by exactly one call.
 
 use async_trait::async_trait;
 use sqlx::SqlitePool;
@@ -79,14 +79,26 @@ impl NotificationStore for SqliteNotificationStore {
         &self,
         user: &UserId,
         at: Timestamp,
+        limit: usize,
     ) -> Result<Vec<Notification>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        // One statement: it holds the write lock from the choice of the oldest `limit` (on
+        // the `notifications_pending` partial index) to their marking, so concurrent takes
+        // cannot choose the same rows.
         let rows: Vec<NotificationRow> = sqlx::query_as(
             "UPDATE notifications SET delivered_at = ?2 \
-             WHERE recipient = ?1 AND delivered_at IS NULL \
+             WHERE id IN ( \
+                 SELECT id FROM notifications \
+                 WHERE recipient = ?1 AND delivered_at IS NULL \
+                 ORDER BY created_at, id LIMIT ?3 \
+             ) \
              RETURNING *",
         )
         .bind(user.as_str())
         .bind(at.as_millis())
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
@@ -97,6 +109,22 @@ impl NotificationStore for SqliteNotificationStore {
         // RETURNING has no ORDER BY: sort here, oldest first.
         taken.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         Ok(taken)
+    }
+
+    async fn release(&self, ids: &[NotificationId]) -> Result<u64, StoreError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let released = sqlx::query(
+            "UPDATE notifications SET delivered_at = NULL \
+             WHERE id IN (SELECT value FROM json_each(?1)) AND delivered_at IS NOT NULL",
+        )
+        .bind(json_list(ids.iter().map(NotificationId::as_str)))
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        Ok(released)
     }
 
     async fn mark_read(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {

@@ -306,7 +306,10 @@ mod tests {
         });
         assert_eq!(rest, expected);
         // Ann was offline: it waits for her next connection.
-        let pending = h.use_cases.take_pending_notifications(&uid("ann")).await;
+        let pending = h
+            .use_cases
+            .take_pending_notifications(&uid("ann"), 10)
+            .await;
         let pending = pending.unwrap();
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].id.as_str(), n["id"].as_str().unwrap());
