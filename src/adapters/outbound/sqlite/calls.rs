@@ -53,7 +53,8 @@ impl CallSessionStore for SqliteCallSessionStore {
                 .await
                 .map_err(db_error)?;
         }
-        tx.commit().await.map_err(db_error)
+        tx.commit().await.map_err(db_error)?;
+        self.db.confirm_write()
     }
 
     async fn get(&self, id: &CallId) -> Result<Option<CallSession>, StoreError> {
@@ -90,6 +91,7 @@ impl CallSessionStore for SqliteCallSessionStore {
                 .await
                 .map_err(db_error)?
                 .rows_affected();
+        self.db.confirm_write()?;
         if updated == 0 {
             return Err(StoreError::NotFound(format!("call {}", s.id)));
         }
@@ -104,6 +106,7 @@ impl CallSessionStore for SqliteCallSessionStore {
             .await
             .map_err(db_error)?
             .rows_affected();
+        self.db.confirm_write()?;
         Ok(deleted > 0)
     }
 

@@ -148,6 +148,7 @@ impl ConversationStore for SqliteConversationStore {
         // A taken id with another key fails the insert with a unique violation: `Conflict`.
         if insert(&mut tx, candidate, &key).await? {
             tx.commit().await.map_err(db_error)?;
+            self.db.confirm_write()?;
             return Ok((candidate.clone(), true));
         }
         let row: ConversationRow =
@@ -222,6 +223,7 @@ impl ConversationStore for SqliteConversationStore {
         .await
         .map_err(db_error)?
         .rows_affected();
+        self.db.confirm_write()?;
         if updated == 0 {
             return Err(StoreError::NotFound(format!(
                 "conversation {id} with participant {user}"
@@ -261,6 +263,7 @@ impl ConversationStore for SqliteConversationStore {
             .map_err(db_error)?
             .rows_affected()
             > 0;
+        self.db.confirm_write()?;
         if !moved {
             self.participant_exists(&mark.conversation_id, &mark.user_id)
                 .await?;

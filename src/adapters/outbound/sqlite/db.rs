@@ -1,16 +1,23 @@
-//! The connection pool the SQLite stores share.
+//! The connection pool the SQLite stores share, and the database file it has open.
 //!
-//! A fault must not outlive its cause: after a write transaction that SQLite ended by itself
-//! (a full disk), the connection is closed instead of going back to the pool (`reusable`), so
-//! writes work again once there is room.
+//! Two faults must not outlive their cause, or be acknowledged as stored:
+//! - a write transaction that SQLite ended by itself (a full disk): the connection is closed
+//!   instead of going back to the pool (`reusable`), so writes work again once there is room;
+//! - the database file deleted or replaced under the running server: every write checks
+//!   afterwards that the path still names the file the pool has open (`Db::confirm_write`),
+//!   and fails if not, rather than acknowledging what lives only in a deleted file.
 
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use sqlx::Connection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
 };
+use sqlx::{ConnectOptions, Connection};
 
 use super::rows::db_error;
 use crate::ports::StoreError;
@@ -19,10 +26,11 @@ use crate::ports::StoreError;
 /// Writers queue behind each other here, so this bounds a write's wait under load.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The pool.
+/// The pool, and the database file its connections have open (none in memory).
 #[derive(Clone)]
 pub(super) struct Db {
     pub(super) pool: SqlitePool,
+    file: Option<Arc<OpenFile>>,
 }
 
 impl Db {
@@ -38,17 +46,31 @@ impl Db {
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
+        // Only this first connection may create the file. The pool replaces its connections
+        // over time (idle timeout, lifetime, `reusable`); if the file was deleted meanwhile, a
+        // new connection must fail rather than start an empty database without the schema.
+        let mut first = options
+            .clone()
+            .create_if_missing(true)
+            .connect()
+            .await
+            .map_err(db_error)?;
+        let file = OpenFile::of(&mut first).await?;
+        first.close().await.map_err(db_error)?;
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(1))
             .after_release(|conn, _| Box::pin(reusable(conn)))
-            .connect_with(options.create_if_missing(true))
+            .connect_with(options.create_if_missing(false))
             .await
             .map_err(db_error)?;
         sqlx::migrate!("./migrations/sqlite")
             .run(&pool)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migrating the SQLite schema: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            file: file.map(Arc::new),
+        })
     }
 
     /// Starts a write transaction that takes SQLite's write lock up front (see the module
@@ -60,6 +82,16 @@ impl Db {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db_error)
+    }
+
+    /// Called after a write succeeded, before it is acknowledged: fails when the path no
+    /// longer names the file the pool has open (deleted, or replaced by another file), since
+    /// the write then went where nothing will find it after a restart.
+    ///
+    /// It runs after the write, not before, so that a write which raced with the deletion is
+    /// refused too. One `stat` per write: small beside the commit's `fsync`.
+    pub(super) fn confirm_write(&self) -> Result<(), StoreError> {
+        self.file.as_deref().map_or(Ok(()), OpenFile::check)
     }
 }
 
@@ -90,4 +122,84 @@ async fn reusable(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
         return Ok(false);
     }
     Ok(true)
+}
+
+/// The database file the pool has open: its path, as SQLite resolved it, and what it was
+/// when opened (device and inode).
+struct OpenFile {
+    path: PathBuf,
+    identity: (u64, u64),
+    /// Whether the log has said so yet: once is enough, every write fails alike after it.
+    reported: AtomicBool,
+}
+
+impl OpenFile {
+    /// The file `conn` has open; `None` for an in-memory database, or where a file's
+    /// identity cannot be read (then writes are not checked).
+    async fn of(conn: &mut SqliteConnection) -> Result<Option<Self>, StoreError> {
+        let path: String =
+            sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db_error)?;
+        if path.is_empty() {
+            return Ok(None);
+        }
+        let path = PathBuf::from(path);
+        match identity(&path) {
+            Ok(identity) => Ok(Some(Self {
+                path,
+                identity,
+                reported: AtomicBool::new(false),
+            })),
+            Err(e) => {
+                tracing::warn!(
+                    path = %path.display(),
+                    "cannot read the SQLite database file's identity ({e}); a deletion of the \
+                     file under the running server will not be detected"
+                );
+                Ok(None)
+            }
+        }
+    }
+
+    fn check(&self) -> Result<(), StoreError> {
+        let problem = match identity(&self.path) {
+            Ok(found) if found == self.identity => return Ok(()),
+            Ok(_) => "was replaced by another file".to_owned(),
+            Err(e) if e.kind() == ErrorKind::NotFound => "was deleted".to_owned(),
+            Err(e) => format!("cannot be checked ({e})"),
+        };
+        let path = self.path.display();
+        if !self.reported.swap(true, Ordering::Relaxed) {
+            tracing::error!(
+                %path,
+                "the SQLite database file {path} {problem} while the server had it open. Every \
+                 write fails from now on: it would go to the old file, which nothing can open \
+                 once this process exits. To recover: stop the server; remove {path}-wal and \
+                 {path}-shm, which belong to the old file; put a backup at {path} if there is \
+                 one (without one, the server starts a new, empty database there); start the \
+                 server"
+            );
+        }
+        Err(StoreError::Unavailable(format!(
+            "the SQLite database file {path} {problem} while open; writes fail until the \
+             server is restarted"
+        )))
+    }
+}
+
+/// What tells one file from another: device and inode.
+#[cfg(unix)]
+fn identity(path: &Path) -> std::io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).map(|meta| (meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn identity(_path: &Path) -> std::io::Result<(u64, u64)> {
+    Err(std::io::Error::new(
+        ErrorKind::Unsupported,
+        "file identities are read on Unix only",
+    ))
 }

@@ -130,6 +130,7 @@ impl MessageStore for SqliteMessageStore {
         insert_message(&mut tx, &stored).await?;
         move_sender_marks(&mut tx, &stored).await?;
         tx.commit().await.map_err(db_error)?;
+        self.db.confirm_write()?;
         Ok(Appended {
             message: stored,
             duplicate: false,
@@ -194,6 +195,7 @@ impl MessageStore for SqliteMessageStore {
             .await
             .map_err(db_error)?
             .rows_affected();
+        self.db.confirm_write()?;
         if updated == 0 {
             return Err(StoreError::NotFound(format!("message {}", message.id)));
         }

@@ -7,7 +7,8 @@
 //! a write lock, which SQLite refuses with `SQLITE_BUSY` instead of waiting.
 //!
 //! `db` opens the pool and keeps the store working after a fault once its cause is gone (a
-//! full disk).
+//! full disk), and failing, rather than acknowledging lost writes, when the file is deleted
+//! under the running server.
 
 mod calls;
 mod conversations;

@@ -41,7 +41,7 @@ impl NotificationStore for SqliteNotificationStore {
         .execute(&self.db.pool)
         .await
         .map_err(db_error)?;
-        Ok(())
+        self.db.confirm_write()
     }
 
     async fn get(&self, id: &NotificationId) -> Result<Option<Notification>, StoreError> {
@@ -72,6 +72,7 @@ impl NotificationStore for SqliteNotificationStore {
         .fetch_all(&self.db.pool)
         .await
         .map_err(db_error)?;
+        self.db.confirm_write()?;
         notification_ids(newly)
     }
 
@@ -90,6 +91,7 @@ impl NotificationStore for SqliteNotificationStore {
         .fetch_all(&self.db.pool)
         .await
         .map_err(db_error)?;
+        self.db.confirm_write()?;
         let mut taken = rows
             .into_iter()
             .map(NotificationRow::into_domain)
@@ -108,6 +110,7 @@ impl NotificationStore for SqliteNotificationStore {
                 .await
                 .map_err(db_error)?
                 .rows_affected();
+        self.db.confirm_write()?;
         if updated > 0 {
             return Ok(true);
         }
@@ -132,6 +135,7 @@ impl NotificationStore for SqliteNotificationStore {
         .await
         .map_err(db_error)?
         .rows_affected();
+        self.db.confirm_write()?;
         Ok(updated)
     }
 

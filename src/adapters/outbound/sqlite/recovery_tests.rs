@@ -1,12 +1,15 @@
 //! The store through faults of its file: after a full disk, once there is room again, every
-//! write works on the same `Stores`, and what failed was never acknowledged.
+//! write works on the same `Stores`, and what failed was never acknowledged; after the file
+//! was deleted or replaced under it, writes fail instead of going where nothing finds them.
 
 use sqlx::SqlitePool;
 
 use super::SqliteStores;
 use super::db::Db;
 use crate::domain::ids::MAX_ID_LEN;
-use crate::domain::{Conversation, ConversationContext, ConversationId, Timestamp, UserId};
+use crate::domain::{
+    Conversation, ConversationContext, ConversationId, Timestamp, UserId, UserProfile,
+};
 use crate::ports::{StoreError, Stores};
 
 /// Enough connections that consecutive requests land on different ones.
@@ -117,4 +120,86 @@ async fn writes_work_again_once_a_full_database_has_room() {
         let found = stores.conversations.get(&stored.id).await.unwrap();
         assert_eq!(found, Some(stored));
     }
+}
+
+/// The file deleted under the running server: a write would go to the unlinked file, lost at
+/// the next restart, so it fails, naming the path; after a restart the path is a database
+/// again. One connection, so that every write goes through the one that has the deleted file
+/// open (a connection opened after the deletion fails to open: no file to open).
+#[tokio::test]
+async fn writes_fail_once_the_database_file_is_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("deleted.db");
+    let path_str = path.to_str().unwrap();
+    let (pool, stores) = open(path_str, 1).await;
+    let profile = |id: &str| UserProfile::bare(UserId::parse(id).unwrap());
+    stores.users.upsert(&profile("before")).await.unwrap();
+
+    std::fs::remove_file(&path).unwrap();
+
+    let refused = |result: Result<(), StoreError>| match result {
+        Err(StoreError::Unavailable(message)) => {
+            assert!(message.contains(path_str), "{message}");
+            assert!(message.contains("deleted"), "{message}");
+        }
+        other => panic!("a write to the deleted file: {other:?}"),
+    };
+    // A single statement, and a transaction.
+    refused(stores.users.upsert(&profile("after")).await);
+    refused(
+        stores
+            .conversations
+            .get_or_create(&large_conversation(1))
+            .await
+            .map(|_| ()),
+    );
+    refused(stores.users.upsert(&profile("again")).await);
+
+    // A restart (the pool closed, then opened again) starts a new database at the path.
+    pool.close().await;
+    drop(stores);
+    let (_, restarted) = open(path_str, 1).await;
+    restarted.users.upsert(&profile("restarted")).await.unwrap();
+    assert_eq!(
+        restarted
+            .users
+            .get(&UserId::parse("restarted").unwrap())
+            .await
+            .unwrap(),
+        Some(profile("restarted"))
+    );
+}
+
+/// Another database put in its place (a backup restored while the server runs) is not
+/// written either: the server's connections have the old file open, and new ones would open
+/// the other file, so the two would go apart.
+#[tokio::test]
+async fn writes_fail_once_the_database_file_is_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("replaced.db");
+    let (_pool, stores) = open(path.to_str().unwrap(), CONNECTIONS).await;
+    let backup = dir.path().join("backup.db");
+    let (backup_pool, _) = open(backup.to_str().unwrap(), 1).await;
+    backup_pool.close().await;
+    std::fs::rename(&backup, &path).unwrap();
+
+    for n in 0..2 * CONNECTIONS {
+        let write = stores
+            .users
+            .upsert(&UserProfile::bare(UserId::parse(format!("u{n}")).unwrap()))
+            .await;
+        assert!(
+            matches!(&write, Err(StoreError::Unavailable(m)) if m.contains("replaced")),
+            "{write:?}"
+        );
+    }
+}
+
+/// An in-memory database has no file to watch: it opens, and its writes are not checked.
+#[tokio::test]
+async fn an_in_memory_database_has_no_file_to_check() {
+    let (_pool, stores) = open("sqlite::memory:", CONNECTIONS).await;
+    let profile = UserProfile::bare(UserId::parse("u1").unwrap());
+    stores.users.upsert(&profile).await.unwrap();
+    assert_eq!(stores.users.get(&profile.id).await.unwrap(), Some(profile));
 }

@@ -59,7 +59,7 @@ impl UserDirectory for SqliteUserDirectory {
         .execute(&self.db.pool)
         .await
         .map_err(db_error)?;
-        Ok(())
+        self.db.confirm_write()
     }
 
     async fn record_last_active(&self, id: &UserId, at: Timestamp) -> Result<(), StoreError> {
@@ -72,6 +72,6 @@ impl UserDirectory for SqliteUserDirectory {
         .execute(&self.db.pool)
         .await
         .map_err(db_error)?;
-        Ok(())
+        self.db.confirm_write()
     }
 }
