@@ -20,5 +20,7 @@ mod mongo;
 #[cfg(feature = "postgres")]
 mod postgres_outage;
 mod presence_contract;
+#[cfg(all(feature = "sqlite", target_os = "linux"))]
+mod sqlite_disk_full;
 mod store_contract;
 mod typing_contract;

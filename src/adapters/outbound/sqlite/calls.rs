@@ -2,20 +2,19 @@
 //! `call_parties`, whose primary key on the user is what makes a busy party a `Conflict`.
 
 use async_trait::async_trait;
-use sqlx::SqlitePool;
 
-use super::begin_write;
+use super::db::Db;
 use super::rows::{CallRow, RINGING, call_state_to_db, db_error};
 use crate::domain::{CallId, CallSession, Timestamp, UserId};
 use crate::ports::{CallSessionStore, StoreError};
 
 pub struct SqliteCallSessionStore {
-    pool: SqlitePool,
+    db: Db,
 }
 
 impl SqliteCallSessionStore {
-    pub(super) fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+    pub(super) fn new(db: Db) -> Self {
+        Self { db }
     }
 }
 
@@ -25,7 +24,7 @@ impl CallSessionStore for SqliteCallSessionStore {
         let (state, accepted_at) = call_state_to_db(s.state);
         let accepted_at = accepted_at.map(Timestamp::as_millis);
         // One transaction: if a party turns out busy, the session row goes too.
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = self.db.begin_write().await?;
         sqlx::query(
             "INSERT INTO call_sessions (id, conversation_id, caller, callee, call_type, \
              started_at, state, accepted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -54,13 +53,14 @@ impl CallSessionStore for SqliteCallSessionStore {
                 .await
                 .map_err(db_error)?;
         }
-        tx.commit().await.map_err(db_error)
+        tx.commit().await.map_err(db_error)?;
+        self.db.confirm_write()
     }
 
     async fn get(&self, id: &CallId) -> Result<Option<CallSession>, StoreError> {
         let row: Option<CallRow> = sqlx::query_as("SELECT * FROM call_sessions WHERE id = ?1")
             .bind(id.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.db.pool)
             .await
             .map_err(db_error)?;
         row.map(CallRow::into_domain).transpose()
@@ -72,7 +72,7 @@ impl CallSessionStore for SqliteCallSessionStore {
              WHERE p.user_id = ?1",
         )
         .bind(user.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.db.pool)
         .await
         .map_err(db_error)?;
         row.map(CallRow::into_domain).transpose()
@@ -87,10 +87,11 @@ impl CallSessionStore for SqliteCallSessionStore {
                 .bind(s.id.as_str())
                 .bind(state)
                 .bind(accepted_at)
-                .execute(&self.pool)
+                .execute(&self.db.pool)
                 .await
                 .map_err(db_error)?
                 .rows_affected();
+        self.db.confirm_write()?;
         if updated == 0 {
             return Err(StoreError::NotFound(format!("call {}", s.id)));
         }
@@ -101,10 +102,11 @@ impl CallSessionStore for SqliteCallSessionStore {
         // The parties' rows go with it (ON DELETE CASCADE), in the same statement.
         let deleted = sqlx::query("DELETE FROM call_sessions WHERE id = ?1")
             .bind(id.as_str())
-            .execute(&self.pool)
+            .execute(&self.db.pool)
             .await
             .map_err(db_error)?
             .rows_affected();
+        self.db.confirm_write()?;
         Ok(deleted > 0)
     }
 
@@ -118,7 +120,7 @@ impl CallSessionStore for SqliteCallSessionStore {
         )
         .bind(RINGING)
         .bind(before.as_millis())
-        .fetch_all(&self.pool)
+        .fetch_all(&self.db.pool)
         .await
         .map_err(db_error)?;
         rows.into_iter().map(CallRow::into_domain).collect()

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use sqlx::{SqliteConnection, SqlitePool};
 
-use super::begin_write;
+use super::db::Db;
 use super::rows::{
     ConversationRow, ParticipantRow, count_from_db, db_error, json_list, seq_to_db, user_ids,
 };
@@ -17,12 +17,12 @@ use crate::domain::{
 use crate::ports::{ConversationStore, Page, StoreError};
 
 pub struct SqliteConversationStore {
-    pool: SqlitePool,
+    db: Db,
 }
 
 impl SqliteConversationStore {
-    pub(super) fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+    pub(super) fn new(db: Db) -> Self {
+        Self { db }
     }
 
     async fn participant_exists(
@@ -35,7 +35,7 @@ impl SqliteConversationStore {
         )
         .bind(id.as_str())
         .bind(user.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.db.pool)
         .await
         .map_err(db_error)?;
         found.map(|_| ()).ok_or_else(|| {
@@ -144,10 +144,11 @@ impl ConversationStore for SqliteConversationStore {
         candidate: &Conversation,
     ) -> Result<(Conversation, bool), StoreError> {
         let key = candidate.key();
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = self.db.begin_write().await?;
         // A taken id with another key fails the insert with a unique violation: `Conflict`.
         if insert(&mut tx, candidate, &key).await? {
             tx.commit().await.map_err(db_error)?;
+            self.db.confirm_write()?;
             return Ok((candidate.clone(), true));
         }
         let row: ConversationRow =
@@ -165,7 +166,7 @@ impl ConversationStore for SqliteConversationStore {
     }
 
     async fn get(&self, id: &ConversationId) -> Result<Option<Conversation>, StoreError> {
-        let mut tx = begin_snapshot(&self.pool).await?;
+        let mut tx = begin_snapshot(&self.db.pool).await?;
         let row: Option<ConversationRow> =
             sqlx::query_as("SELECT * FROM conversations WHERE id = ?1")
                 .bind(id.as_str())
@@ -185,7 +186,7 @@ impl ConversationStore for SqliteConversationStore {
         user: &UserId,
         page: Page,
     ) -> Result<Vec<Conversation>, StoreError> {
-        let mut tx = begin_snapshot(&self.pool).await?;
+        let mut tx = begin_snapshot(&self.db.pool).await?;
         // Hidden means "until a message after hidden_through": the same test as
         // `Conversation::is_visible_to`. Ties on activity break by id for stable paging.
         let rows: Vec<ConversationRow> = sqlx::query_as(
@@ -218,10 +219,11 @@ impl ConversationStore for SqliteConversationStore {
         .bind(id.as_str())
         .bind(user.as_str())
         .bind(seq_to_db(through))
-        .execute(&self.pool)
+        .execute(&self.db.pool)
         .await
         .map_err(db_error)?
         .rows_affected();
+        self.db.confirm_write()?;
         if updated == 0 {
             return Err(StoreError::NotFound(format!(
                 "conversation {id} with participant {user}"
@@ -256,11 +258,12 @@ impl ConversationStore for SqliteConversationStore {
             .bind(mark.user_id.as_str())
             .bind(seq_to_db(mark.up_to))
             .bind(mark.at.as_millis())
-            .execute(&self.pool)
+            .execute(&self.db.pool)
             .await
             .map_err(db_error)?
             .rows_affected()
             > 0;
+        self.db.confirm_write()?;
         if !moved {
             self.participant_exists(&mark.conversation_id, &mark.user_id)
                 .await?;
@@ -276,7 +279,7 @@ impl ConversationStore for SqliteConversationStore {
              WHERE p.user_id = ?1",
         )
         .bind(user.as_str())
-        .fetch_one(&self.pool)
+        .fetch_one(&self.db.pool)
         .await
         .map_err(db_error)?;
         count_from_db(total)
@@ -289,7 +292,7 @@ impl ConversationStore for SqliteConversationStore {
              WHERE me.user_id = ?1 AND other.user_id <> ?1 ORDER BY other.user_id",
         )
         .bind(user.as_str())
-        .fetch_all(&self.pool)
+        .fetch_all(&self.db.pool)
         .await
         .map_err(db_error)?;
         user_ids(ids)

@@ -2,21 +2,21 @@
 //! with the conversation changes that `Conversation::apply_posted` describes.
 
 use async_trait::async_trait;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::SqliteConnection;
 
-use super::begin_write;
+use super::db::Db;
 use super::rows::{MessageRow, db_error, seq_from_db, seq_to_db};
 use crate::adapters::outbound::sql::json::attachments_to_json;
 use crate::domain::{ConversationId, Message, MessageId, NewMessage, Seq};
 use crate::ports::{Appended, MessageStore, Page, StoreError};
 
 pub struct SqliteMessageStore {
-    pool: SqlitePool,
+    db: Db,
 }
 
 impl SqliteMessageStore {
-    pub(super) fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+    pub(super) fn new(db: Db) -> Self {
+        Self { db }
     }
 }
 
@@ -113,7 +113,7 @@ impl MessageStore for SqliteMessageStore {
     async fn append(&self, message: &NewMessage) -> Result<Appended, StoreError> {
         // The immediate transaction holds the write lock from the key lookup to the commit,
         // so a concurrent resend with the same key sees this one's message.
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = self.db.begin_write().await?;
         if let Some(earlier) = earlier_with_client_key(&mut tx, message).await? {
             tx.rollback().await.map_err(db_error)?;
             return Ok(Appended {
@@ -130,6 +130,7 @@ impl MessageStore for SqliteMessageStore {
         insert_message(&mut tx, &stored).await?;
         move_sender_marks(&mut tx, &stored).await?;
         tx.commit().await.map_err(db_error)?;
+        self.db.confirm_write()?;
         Ok(Appended {
             message: stored,
             duplicate: false,
@@ -139,7 +140,7 @@ impl MessageStore for SqliteMessageStore {
     async fn get(&self, id: &MessageId) -> Result<Option<Message>, StoreError> {
         let row: Option<MessageRow> = sqlx::query_as("SELECT * FROM messages WHERE id = ?1")
             .bind(id.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.db.pool)
             .await
             .map_err(db_error)?;
         row.map(MessageRow::into_domain).transpose()
@@ -157,7 +158,7 @@ impl MessageStore for SqliteMessageStore {
         .bind(conversation.as_str())
         .bind(i64::from(page.limit))
         .bind(i64::try_from(page.skip).unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.db.pool)
         .await
         .map_err(db_error)?;
         let mut messages = to_messages(rows)?;
@@ -179,7 +180,7 @@ impl MessageStore for SqliteMessageStore {
         .bind(conversation.as_str())
         .bind(seq_to_db(after))
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.db.pool)
         .await
         .map_err(db_error)?;
         to_messages(rows)
@@ -190,10 +191,11 @@ impl MessageStore for SqliteMessageStore {
             .bind(message.id.as_str())
             .bind(message.body.text.as_str())
             .bind(message.edited_at.map(|t| t.as_millis()))
-            .execute(&self.pool)
+            .execute(&self.db.pool)
             .await
             .map_err(db_error)?
             .rows_affected();
+        self.db.confirm_write()?;
         if updated == 0 {
             return Err(StoreError::NotFound(format!("message {}", message.id)));
         }

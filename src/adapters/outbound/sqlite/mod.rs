@@ -5,19 +5,23 @@
 //! touch more than one row run in one `BEGIN IMMEDIATE` transaction, so SQLite's single writer
 //! serializes them (gap-free seqs, the busy rule) and a deferred read never has to upgrade to
 //! a write lock, which SQLite refuses with `SQLITE_BUSY` instead of waiting.
+//!
+//! `db` opens the pool and keeps the store working after a fault once its cause is gone (a
+//! full disk), and failing, rather than acknowledging lost writes, when the file is deleted
+//! under the running server.
 
 mod calls;
 mod conversations;
+mod db;
 mod messages;
 mod notifications;
 mod rows;
 mod users;
 
-use std::str::FromStr;
-use std::sync::Arc;
-use std::time::Duration;
+#[cfg(test)]
+mod recovery_tests;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use std::sync::Arc;
 
 pub use calls::SqliteCallSessionStore;
 pub use conversations::SqliteConversationStore;
@@ -26,10 +30,7 @@ pub use notifications::SqliteNotificationStore;
 pub use users::SqliteUserDirectory;
 
 use crate::ports::{StoreError, Stores};
-
-/// How long a statement waits for another connection's write lock before giving up.
-/// Writers queue behind each other here, so this bounds a write's wait under load.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+use db::Db;
 
 /// Opens SQLite-backed stores.
 pub struct SqliteStores;
@@ -39,47 +40,18 @@ impl SqliteStores {
     /// (`sqlite://data/switchboard.db`, `sqlite::memory:`). The file is created if missing.
     /// WAL lets readers run beside the one writer, so `max_connections` above 1 helps reads.
     pub async fn connect(path_or_url: &str, max_connections: u32) -> Result<Stores, StoreError> {
-        let options = if path_or_url.starts_with("sqlite:") {
-            SqliteConnectOptions::from_str(path_or_url)
-                .map_err(|e| StoreError::Unavailable(format!("bad SQLite URL: {e}")))?
-        } else {
-            SqliteConnectOptions::new().filename(path_or_url)
-        };
-        let options = options
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .connect_with(options)
-            .await
-            .map_err(rows::db_error)?;
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("migrating the SQLite schema: {e}")))?;
-        Ok(Self::stores(pool))
+        Ok(Self::stores(Db::open(path_or_url, max_connections).await?))
     }
 
-    fn stores(pool: SqlitePool) -> Stores {
+    fn stores(db: Db) -> Stores {
         Stores {
-            conversations: Arc::new(SqliteConversationStore::new(pool.clone())),
-            messages: Arc::new(SqliteMessageStore::new(pool.clone())),
-            notifications: Arc::new(SqliteNotificationStore::new(pool.clone())),
-            users: Arc::new(SqliteUserDirectory::new(pool.clone())),
-            calls: Arc::new(SqliteCallSessionStore::new(pool)),
+            conversations: Arc::new(SqliteConversationStore::new(db.clone())),
+            messages: Arc::new(SqliteMessageStore::new(db.clone())),
+            notifications: Arc::new(SqliteNotificationStore::new(db.clone())),
+            users: Arc::new(SqliteUserDirectory::new(db.clone())),
+            calls: Arc::new(SqliteCallSessionStore::new(db)),
         }
     }
-}
-
-/// Starts a write transaction that takes SQLite's write lock up front (see the module doc).
-async fn begin_write(
-    pool: &SqlitePool,
-) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-    pool.begin_with("BEGIN IMMEDIATE")
-        .await
-        .map_err(rows::db_error)
 }
 
 #[cfg(test)]

@@ -3,20 +3,20 @@
 //! each notification is delivered (and counted) by exactly one call.
 
 use async_trait::async_trait;
-use sqlx::SqlitePool;
 
+use super::db::Db;
 use super::rows::{NotificationRow, count_from_db, db_error, json_list, notification_ids};
 use crate::adapters::json::data_to_json;
 use crate::domain::{Notification, NotificationId, Timestamp, UserId};
 use crate::ports::{NotificationStore, Page, StoreError};
 
 pub struct SqliteNotificationStore {
-    pool: SqlitePool,
+    db: Db,
 }
 
 impl SqliteNotificationStore {
-    pub(super) fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+    pub(super) fn new(db: Db) -> Self {
+        Self { db }
     }
 }
 
@@ -38,17 +38,17 @@ impl NotificationStore for SqliteNotificationStore {
         .bind(n.created_at.as_millis())
         .bind(n.delivered_at.map(|t| t.as_millis()))
         .bind(n.read_at.map(|t| t.as_millis()))
-        .execute(&self.pool)
+        .execute(&self.db.pool)
         .await
         .map_err(db_error)?;
-        Ok(())
+        self.db.confirm_write()
     }
 
     async fn get(&self, id: &NotificationId) -> Result<Option<Notification>, StoreError> {
         let row: Option<NotificationRow> =
             sqlx::query_as("SELECT * FROM notifications WHERE id = ?1")
                 .bind(id.as_str())
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.db.pool)
                 .await
                 .map_err(db_error)?;
         row.map(NotificationRow::into_domain).transpose()
@@ -69,9 +69,10 @@ impl NotificationStore for SqliteNotificationStore {
         )
         .bind(at.as_millis())
         .bind(json_list(ids.iter().map(NotificationId::as_str)))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.db.pool)
         .await
         .map_err(db_error)?;
+        self.db.confirm_write()?;
         notification_ids(newly)
     }
 
@@ -99,9 +100,10 @@ impl NotificationStore for SqliteNotificationStore {
         .bind(user.as_str())
         .bind(at.as_millis())
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.db.pool)
         .await
         .map_err(db_error)?;
+        self.db.confirm_write()?;
         let mut taken = rows
             .into_iter()
             .map(NotificationRow::into_domain)
@@ -120,10 +122,11 @@ impl NotificationStore for SqliteNotificationStore {
              WHERE id IN (SELECT value FROM json_each(?1)) AND delivered_at IS NOT NULL",
         )
         .bind(json_list(ids.iter().map(NotificationId::as_str)))
-        .execute(&self.pool)
+        .execute(&self.db.pool)
         .await
         .map_err(db_error)?
         .rows_affected();
+        self.db.confirm_write()?;
         Ok(released)
     }
 
@@ -132,16 +135,17 @@ impl NotificationStore for SqliteNotificationStore {
             sqlx::query("UPDATE notifications SET read_at = ?2 WHERE id = ?1 AND read_at IS NULL")
                 .bind(id.as_str())
                 .bind(at.as_millis())
-                .execute(&self.pool)
+                .execute(&self.db.pool)
                 .await
                 .map_err(db_error)?
                 .rows_affected();
+        self.db.confirm_write()?;
         if updated > 0 {
             return Ok(true);
         }
         let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM notifications WHERE id = ?1")
             .bind(id.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.db.pool)
             .await
             .map_err(db_error)?;
         match exists {
@@ -156,10 +160,11 @@ impl NotificationStore for SqliteNotificationStore {
         )
         .bind(user.as_str())
         .bind(at.as_millis())
-        .execute(&self.pool)
+        .execute(&self.db.pool)
         .await
         .map_err(db_error)?
         .rows_affected();
+        self.db.confirm_write()?;
         Ok(updated)
     }
 
@@ -168,7 +173,7 @@ impl NotificationStore for SqliteNotificationStore {
             "SELECT COUNT(*) FROM notifications WHERE recipient = ?1 AND read_at IS NULL",
         )
         .bind(user.as_str())
-        .fetch_one(&self.pool)
+        .fetch_one(&self.db.pool)
         .await
         .map_err(db_error)?;
         count_from_db(unread)
@@ -183,7 +188,7 @@ impl NotificationStore for SqliteNotificationStore {
         .bind(user.as_str())
         .bind(i64::from(page.limit))
         .bind(i64::try_from(page.skip).unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.db.pool)
         .await
         .map_err(db_error)?;
         rows.into_iter().map(NotificationRow::into_domain).collect()

@@ -1,19 +1,19 @@
 //! `SqliteUserDirectory`: user profiles in the `users` table.
 
 use async_trait::async_trait;
-use sqlx::SqlitePool;
 
+use super::db::Db;
 use super::rows::{UserRow, db_error, json_list};
 use crate::domain::{Timestamp, UserId, UserProfile};
 use crate::ports::{StoreError, UserDirectory};
 
 pub struct SqliteUserDirectory {
-    pool: SqlitePool,
+    db: Db,
 }
 
 impl SqliteUserDirectory {
-    pub(super) fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+    pub(super) fn new(db: Db) -> Self {
+        Self { db }
     }
 }
 
@@ -22,7 +22,7 @@ impl UserDirectory for SqliteUserDirectory {
     async fn get(&self, id: &UserId) -> Result<Option<UserProfile>, StoreError> {
         let row: Option<UserRow> = sqlx::query_as("SELECT * FROM users WHERE id = ?1")
             .bind(id.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.db.pool)
             .await
             .map_err(db_error)?;
         row.map(UserRow::into_domain).transpose()
@@ -35,7 +35,7 @@ impl UserDirectory for SqliteUserDirectory {
         let rows: Vec<UserRow> =
             sqlx::query_as("SELECT * FROM users WHERE id IN (SELECT value FROM json_each(?1))")
                 .bind(json_list(ids.iter().map(UserId::as_str)))
-                .fetch_all(&self.pool)
+                .fetch_all(&self.db.pool)
                 .await
                 .map_err(db_error)?;
         rows.into_iter().map(UserRow::into_domain).collect()
@@ -56,10 +56,10 @@ impl UserDirectory for SqliteUserDirectory {
         .bind(profile.avatar.as_deref())
         .bind(profile.role.as_ref().map(|r| r.as_str()))
         .bind(profile.last_active.map(|t| t.as_millis()))
-        .execute(&self.pool)
+        .execute(&self.db.pool)
         .await
         .map_err(db_error)?;
-        Ok(())
+        self.db.confirm_write()
     }
 
     async fn record_last_active(&self, id: &UserId, at: Timestamp) -> Result<(), StoreError> {
@@ -69,9 +69,9 @@ impl UserDirectory for SqliteUserDirectory {
         )
         .bind(id.as_str())
         .bind(at.as_millis())
-        .execute(&self.pool)
+        .execute(&self.db.pool)
         .await
         .map_err(db_error)?;
-        Ok(())
+        self.db.confirm_write()
     }
 }
