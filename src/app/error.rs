@@ -23,6 +23,9 @@ pub enum AppError {
     /// Something the client sent is larger than the configured limit (an uploaded file).
     #[error("{0}")]
     TooLarge(String),
+    /// A configured limit on how much of something one user may have (open connections).
+    #[error("{0}")]
+    Limited(String),
     /// Something on our side failed; nothing was acknowledged. The cause was logged.
     #[error("the server could not complete the request; try again")]
     Unavailable,

@@ -6,7 +6,7 @@ use crate::domain::{
 };
 use crate::ports::{ConnectionRef, NodeId};
 
-use super::error::AppResult;
+use super::error::{AppError, AppResult};
 use super::use_cases::{Actor, UseCases};
 
 /// What a status query answers.
@@ -21,17 +21,29 @@ impl UseCases {
     /// accepted, `announce_opened` tells the contacts; a connection refused meanwhile is
     /// taken back with `connection_refused`, and nobody hears of it.
     ///
-    /// Errors: when the presence registry could not count it.
+    /// Errors: `Limited` when the user already has `max_connections_per_user` open (the
+    /// connection is not counted then); or when the presence registry could not count it.
     pub async fn open_connection(
         &self,
         actor: &Actor,
         conn: &ConnectionRef,
     ) -> AppResult<PresenceTransition> {
-        Ok(self
+        let opened = self
             .ports
             .presence
             .connection_opened(conn, actor.id())
-            .await?)
+            .await?;
+        // Counted first, then checked: two connections opening at once cannot both slip
+        // under the limit.
+        let max = self.rules.max_connections_per_user;
+        if max > 0 && opened.after.connections > max {
+            self.connection_refused(conn).await;
+            tracing::info!(user = %actor.id(), max, "connection refused: too many open");
+            return Err(AppError::Limited(format!(
+                "too many open connections for this user (the limit is {max})"
+            )));
+        }
+        Ok(opened)
     }
 
     /// Tells the user's contacts what opening a connection changed (see `open_connection`).

@@ -21,6 +21,8 @@ pub struct Rules {
     pub policy: ConversationPolicy,
     pub ring_timeout: Duration,
     pub sizes: ConversationSizes,
+    /// Connections one user may have open at once (every listener and node); 0: no limit.
+    pub max_connections_per_user: u32,
 }
 
 impl Default for Rules {
@@ -30,6 +32,7 @@ impl Default for Rules {
             policy: ConversationPolicy::allow_all(),
             ring_timeout: Duration::from_secs(30),
             sizes: ConversationSizes::default(),
+            max_connections_per_user: 20,
         }
     }
 }

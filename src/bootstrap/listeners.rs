@@ -92,6 +92,10 @@ impl App {
                 limits: SessionLimits {
                     max_frame_bytes: self.settings.limits.max_frame_bytes,
                     events_per_second: self.settings.limits.events_per_second,
+                    outbound_buffer_bytes: self.settings.limits.outbound_buffer_bytes,
+                    slow_reader_timeout: std::time::Duration::from_secs(
+                        self.settings.limits.slow_reader_timeout_secs,
+                    ),
                 },
             });
             let (layer, io) = socketio::layer(ctx);

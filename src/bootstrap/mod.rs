@@ -101,6 +101,7 @@ fn rules(settings: &Settings) -> Rules {
         },
         policy: ConversationPolicy::allow_all(),
         ring_timeout: settings.chat.ring_timeout(),
+        max_connections_per_user: settings.limits.max_connections_per_user,
         sizes: ConversationSizes {
             max_participants: settings.limits.max_participants,
             max_participants_by_user: settings.limits.max_participants_by_user,

@@ -286,6 +286,12 @@ pub struct LimitsSettings {
     pub rest_requests_per_second_per_user: u32,
     /// REST requests one client address may make per second; 0: no limit.
     pub rest_requests_per_second_per_address: u32,
+    /// Socket connections one user may have open at once; 0: no limit.
+    pub max_connections_per_user: u32,
+    /// Bytes of events one connection may have waiting for a client that does not read.
+    pub outbound_buffer_bytes: usize,
+    /// Seconds a connection may go without reading what it is sent before it is closed.
+    pub slow_reader_timeout_secs: u64,
 }
 
 impl Default for LimitsSettings {
@@ -299,6 +305,9 @@ impl Default for LimitsSettings {
             max_participants_by_user: 2,
             rest_requests_per_second_per_user: 20,
             rest_requests_per_second_per_address: 100,
+            max_connections_per_user: 20,
+            outbound_buffer_bytes: 1024 * 1024,
+            slow_reader_timeout_secs: 30,
         }
     }
 }

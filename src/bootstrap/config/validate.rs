@@ -133,6 +133,14 @@ impl Settings {
                 self.limits.max_message_chars as u64,
             ),
             ("limits.max_frame_bytes", self.limits.max_frame_bytes as u64),
+            (
+                "limits.outbound_buffer_bytes",
+                self.limits.outbound_buffer_bytes as u64,
+            ),
+            (
+                "limits.slow_reader_timeout_secs",
+                self.limits.slow_reader_timeout_secs,
+            ),
             ("chat.typing_expiry_secs", self.chat.typing_expiry_secs),
             ("chat.ring_timeout_secs", self.chat.ring_timeout_secs),
             ("blobs.max_bytes", self.blobs.max_bytes),

@@ -27,8 +27,16 @@ pub type ConnId = u64;
 
 /// Where the hub sends a connection's events. Implementations queue and return at once:
 /// a slow client must not hold up delivery to the others.
+#[async_trait::async_trait]
 pub trait ConnectionSink: Send + Sync {
     fn send(&self, event: &str, payload: &RawValue);
+
+    /// Waits until everything sent so far is in the transport's hands (queued for the
+    /// client); `false` when the connection was closed first. For a sender that must know
+    /// what was queued (pending notifications are marked delivered only then).
+    async fn settled(&self) -> bool {
+        true
+    }
 }
 
 /// Every listener's connections, and the event loop that feeds them.

@@ -35,6 +35,7 @@ impl RecordingSink {
     }
 }
 
+#[async_trait::async_trait]
 impl ConnectionSink for RecordingSink {
     fn send(&self, event: &str, payload: &RawValue) {
         let value = serde_json::from_str(payload.get()).expect("payloads are JSON");

@@ -4,8 +4,11 @@
 //! new kind of request is a type here and its `run` there, and only the dialects that use it
 //! change.
 
+use super::Emit;
 use crate::app::{History, OnlineStatus, PostMessage};
-use crate::domain::{CallType, ConversationId, Message, MessageId, NotificationId, Signal, UserId};
+use crate::domain::{
+    CallType, ConversationId, Message, MessageId, Notification, NotificationId, Signal, UserId,
+};
 use crate::ports::Page;
 
 /// Join a conversation's room: its events reach this connection; the user is viewing it.
@@ -39,10 +42,12 @@ pub struct ReadHistory {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscribeNotifications;
 
-/// Push the user's pending notifications to this connection; they become delivered.
-/// Output: the notifications.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliverPending;
+/// Push the user's pending notifications to this connection, each as `render` makes it;
+/// they become delivered. Output: how many were pushed.
+#[derive(Debug, Clone)]
+pub struct DeliverPending {
+    pub render: fn(&Notification) -> Emit,
+}
 
 /// Start or stop typing in a conversation. Output: nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use super::{Request, Session};
 use crate::adapters::inbound::protocol::{
     AcceptCall, AnnounceOnline, BindConversation, ConversationRead, CountUnreadNotifications,
-    DeclineCall, DeliverPending, HangUp, HistoryPage, JoinConversation, LeaveConversation,
+    DeclineCall, DeliverPending, Emit, HangUp, HistoryPage, JoinConversation, LeaveConversation,
     MarkAllNotificationsRead, MarkConversationRead, MarkMessageRead, MarkNotificationRead,
     MessageRead, OnlineStatusOf, PlaceCall, ReadHistory, RelaySignal, SendMessage, SetOnline,
     SetTyping, SubscribeNotifications, UserStatus, WireError,
@@ -15,9 +15,8 @@ use crate::app::Posted;
 use crate::domain::call::FinishedCall;
 use crate::domain::{CallSession, Conversation, ConversationId, Notification};
 
-/// The most pending notifications one `DeliverPending` takes. For now that is all a
-/// connection gets at once (the rest stay pending for a later take); the session is to
-/// deliver the whole backlog in batches of this size, each once the previous one is queued.
+/// How many pending notifications `DeliverPending` takes at a time: a backlog of any size
+/// goes out in batches of this size, each taken once the previous one is queued.
 const PENDING_BATCH: usize = 100;
 
 #[async_trait]
@@ -99,17 +98,42 @@ impl Request for SubscribeNotifications {
     }
 }
 
+/// Each batch is marked delivered as it is taken, sent straight to the connection, and
+/// given back if the connection closes before the transport has queued it: nothing is
+/// marked delivered that was not queued, and a backlog larger than any buffer goes out whole.
 #[async_trait]
 impl Request for DeliverPending {
-    type Output = Vec<Notification>;
+    type Output = usize;
 
-    async fn run(self, session: &mut Session) -> Result<Vec<Notification>, WireError> {
-        let user = session.actor()?.id();
-        Ok(session
-            .ctx
-            .use_cases
-            .take_pending_notifications(user, PENDING_BATCH)
-            .await?)
+    async fn run(self, session: &mut Session) -> Result<usize, WireError> {
+        let user = session.actor()?.id().clone();
+        let use_cases = session.ctx.use_cases.clone();
+        let mut delivered = 0;
+        loop {
+            let batch = use_cases
+                .take_pending_notifications(&user, PENDING_BATCH)
+                .await?;
+            for notification in &batch {
+                let Emit { event, payload } = (self.render)(notification);
+                match serde_json::value::to_raw_value(&payload) {
+                    Ok(raw) => session.sink.send(event, &raw),
+                    Err(e) => tracing::error!(error = %e, event, "notification not encodable"),
+                }
+            }
+            if !session.sink.settled().await {
+                let taken: Vec<_> = batch.iter().map(|n| n.id.clone()).collect();
+                if let Err(e) = use_cases.release_notifications(&taken).await {
+                    tracing::warn!(error = %e, %user, "taken notifications not given back");
+                }
+                return Err(WireError::new(
+                    "the connection closed before its notifications were queued",
+                ));
+            }
+            delivered += batch.len();
+            if batch.len() < PENDING_BATCH {
+                return Ok(delivered);
+            }
+        }
     }
 }
 

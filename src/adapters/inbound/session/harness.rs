@@ -96,6 +96,8 @@ impl Harness {
             limits: SessionLimits {
                 max_frame_bytes: 64 * 1024,
                 events_per_second: 0,
+                outbound_buffer_bytes: 1024 * 1024,
+                slow_reader_timeout: Duration::from_secs(30),
             },
         }))
     }

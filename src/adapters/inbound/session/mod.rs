@@ -14,7 +14,7 @@ mod limits;
 mod tests;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -61,6 +61,10 @@ pub struct SessionLimits {
     pub max_frame_bytes: usize,
     /// Events per second per connection; 0 turns the limit off.
     pub events_per_second: u32,
+    /// Bytes of events a transport may hold for a client that does not read them.
+    pub outbound_buffer_bytes: usize,
+    /// How long a client may go without reading before its connection is closed.
+    pub slow_reader_timeout: Duration,
 }
 
 pub struct Session {

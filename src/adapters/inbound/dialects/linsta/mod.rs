@@ -20,7 +20,7 @@ use crate::adapters::inbound::protocol::{
 use crate::adapters::inbound::session::{Call, EventTable};
 use crate::adapters::inbound::transports::http::RestState;
 use crate::app::{PostMessage, Posted};
-use crate::domain::{Conversation, DomainEvent, Notification};
+use crate::domain::{Conversation, DomainEvent};
 use json::{message_json, notification_json};
 
 /// The page size of history when the client gives none.
@@ -52,7 +52,12 @@ impl Dialect for Linsta {
     }
 
     fn on_connect(&self, _: &Handshake<'_>) -> Result<Vec<Call>, WireError> {
-        Ok(vec![Call::new(DeliverPending, reply_pending)])
+        Ok(vec![Call::new(
+            DeliverPending {
+                render: |n| Emit::new("notification", notification_json(n)),
+            },
+            reply_pending,
+        )])
     }
 
     fn events(&self) -> &EventTable {
@@ -138,17 +143,7 @@ fn reply_history(_: &SessionView<'_>, page: &HistoryPage) -> Reply {
     )
 }
 
-/// Each pending notification as its own `notification` event; the ack counts them.
-#[expect(
-    clippy::ptr_arg,
-    reason = "a reply takes its request's output as it is: `DeliverPending` gives a Vec"
-)]
-fn reply_pending(_: &SessionView<'_>, pending: &Vec<Notification>) -> Reply {
-    Reply {
-        ack: json!({ "count": pending.len() }),
-        emits: pending
-            .iter()
-            .map(|n| Emit::new("notification", notification_json(n)))
-            .collect(),
-    }
+/// Each pending notification went out as its own `notification` event; the ack counts them.
+fn reply_pending(_: &SessionView<'_>, delivered: &usize) -> Reply {
+    Reply::ack_only(json!({ "count": delivered }))
 }

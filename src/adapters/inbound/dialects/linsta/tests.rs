@@ -179,15 +179,6 @@ fn history_answers_message_history_with_the_room() {
 }
 
 #[test]
-fn pending_notifications_are_pushed_one_event_each() {
-    let bob = profile(BOB, "Bob");
-    let reply = reply_pending(&view(&bob), &vec![notification(); 2]);
-    assert_eq!(reply.emits.len(), 2);
-    assert!(reply.emits.iter().all(|e| e.event == "notification"));
-    assert_eq!(reply.ack, json!({ "count": 2 }));
-}
-
-#[test]
 fn other_events_are_not_part_of_linsta() {
     let event = DomainEvent::NotificationsRead {
         user_id: uid(BOB),
@@ -215,11 +206,12 @@ mod in_process {
     use crate::adapters::inbound::session::harness::Harness;
     use crate::domain::{DataValue, NewNotification, UserId};
 
+    /// More than one batch (`PENDING_BATCH` is 100): the whole backlog, in order, once.
     #[tokio::test]
-    async fn pending_notifications_greet_the_next_connection_once() {
+    async fn pending_notifications_greet_the_next_connection_whole_and_once() {
         let h = Harness::new().await;
         let listener = h.listener(Arc::new(Linsta::default()), false);
-        for n in 0..2 {
+        for n in 0..250 {
             h.use_cases
                 .notify(NewNotification {
                     recipient: UserId::parse("bob").unwrap(),
@@ -233,19 +225,13 @@ mod in_process {
                 .unwrap();
         }
         let first = listener.connect_as("bob", Value::Null).await;
-        let messages: Vec<_> = first
-            .greeting
-            .iter()
-            .map(|e| (e.event, e.payload["message"].clone()))
-            .collect();
-        assert_eq!(
-            messages,
-            [
-                ("notification", json!("like 0")),
-                ("notification", json!("like 1"))
-            ]
-        );
+        for n in 0..250 {
+            let pushed = first.next("notification").await;
+            assert_eq!(pushed["message"], json!(format!("like {n}")));
+            assert_eq!(pushed["isRead"], false);
+        }
         let second = listener.connect_as("bob", Value::Null).await;
+        second.none("notification").await;
         assert!(second.greeting.is_empty(), "delivered once");
     }
 }

@@ -24,7 +24,6 @@ use crate::adapters::inbound::session::EventTable;
 use crate::app::{OnlineStatus, PostMessage, Posted};
 use crate::domain::{
     Attachment, Conversation, ConversationId, DomainEvent, MessageKind, MessageReceipt,
-    Notification,
 };
 use json::{message_json, notification_json, status_json};
 
@@ -314,22 +313,15 @@ fn decode_join_notifications(
     args: &Value,
 ) -> Result<DeliverPending, WireError> {
     own(view, args, "join-notifications")?;
-    Ok(DeliverPending)
+    Ok(DeliverPending {
+        render: |n| Emit::new("new-notification", notification_json(n)),
+    })
 }
 
-/// Each pending notification as its own `new-notification` event; the ack counts them.
-#[expect(
-    clippy::ptr_arg,
-    reason = "a reply takes its request's output as it is: `DeliverPending` gives a Vec"
-)]
-fn reply_pending(_: &SessionView<'_>, pending: &Vec<Notification>) -> Reply {
-    Reply {
-        ack: json!({ "count": pending.len() }),
-        emits: pending
-            .iter()
-            .map(|n| Emit::new("new-notification", notification_json(n)))
-            .collect(),
-    }
+/// Each pending notification went out as its own `new-notification` event; the ack counts
+/// them.
+fn reply_pending(_: &SessionView<'_>, delivered: &usize) -> Reply {
+    Reply::ack_only(json!({ "count": delivered }))
 }
 
 fn decode_notification_read(

@@ -343,24 +343,26 @@ mod in_process {
         }
         let mut provider = joined(&listener, "provider1").await;
         let pending = provider
-            .emit("join-notifications", json!("provider1"))
+            .request("join-notifications", json!("provider1"))
             .await;
-        let events: Vec<_> = pending
-            .emits
-            .iter()
-            .map(|e| {
-                (
-                    e.event,
-                    e.payload["message"].clone(),
-                    e.payload["delivered"].clone(),
-                )
-            })
-            .collect();
+        assert_eq!(pending, json!({ "count": 2 }));
+        let mut pushed = Vec::new();
+        for _ in 0..2 {
+            let n = provider.next("new-notification").await;
+            pushed.push((
+                n["message"].clone(),
+                n["delivered"].clone(),
+                n["_id"].clone(),
+            ));
+        }
         assert_eq!(
-            events,
+            pushed
+                .iter()
+                .map(|(m, d, _)| (m.clone(), d.clone()))
+                .collect::<Vec<_>>(),
             [
-                ("new-notification", json!("order 0"), json!(true)),
-                ("new-notification", json!("order 1"), json!(true)),
+                (json!("order 0"), json!(true)),
+                (json!("order 1"), json!(true))
             ]
         );
         let again = provider
@@ -374,7 +376,7 @@ mod in_process {
                 .await,
             json!({ "count": 2 })
         );
-        let id = pending.emits[0].payload["_id"].as_str().unwrap().to_owned();
+        let id = pushed[0].2.as_str().unwrap().to_owned();
         let read = provider
             .emit("mark-notification-read", json!({ "notificationId": id }))
             .await;

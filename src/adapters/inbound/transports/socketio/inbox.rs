@@ -14,6 +14,7 @@ use socketioxide::socket::Socket;
 use socketioxide_core::Value as PacketValue;
 use tokio::sync::mpsc;
 
+use super::outbox::Outbox;
 use crate::adapters::inbound::protocol::WireError;
 use crate::adapters::inbound::session::Answer;
 
@@ -80,10 +81,13 @@ impl FromMessageParts<LocalAdapter> for Inbound {
             ack,
             wants_ack: ack_id.is_some(),
         };
-        if let Err(mpsc::error::TrySendError::Full(event)) = inbox.tx.try_send(event) {
+        if let Err(mpsc::error::TrySendError::Full(event)) = inbox.tx.try_send(event)
+            && let Some(outbox) = socket.extensions.get::<Arc<Outbox>>()
+        {
             let error = WireError::new("too many events waiting: slow down");
-            // A refusal never closes the connection.
-            super::send(socket, event.ack, Answer::refusal(&error, event.wants_ack));
+            // A refusal never closes the connection by itself; an answer that cannot even
+            // be queued does (the outbox's policy).
+            super::send(&outbox, event.ack, Answer::refusal(&error, event.wants_ack));
         }
         Ok(Inbound)
     }

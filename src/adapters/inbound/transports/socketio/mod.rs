@@ -7,6 +7,7 @@
 //! server-side disconnect, as the Node servers did it (not a middleware `connect_error`).
 
 mod inbox;
+mod outbox;
 mod sink;
 
 use std::convert::Infallible;
@@ -14,50 +15,61 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use socketioxide::SocketIo;
-use socketioxide::adapter::LocalAdapter;
 use socketioxide::extract::{AckSender, SocketRef, TryData};
 use socketioxide::handler::ConnectHandler;
 use socketioxide::layer::SocketIoLayer;
-use socketioxide::socket::Socket;
 use tokio::sync::mpsc;
 
 use crate::adapters::inbound::auth::{Credentials, parse_query};
 use crate::adapters::inbound::protocol::Handshake;
 use crate::adapters::inbound::session::{Answer, ListenerContext, Session};
 use inbox::{Inbound, Inbox};
+use outbox::{Outbox, OutboxLimits};
 use sink::SocketSink;
 
 /// Events a connection may have waiting; beyond that the client is told to slow down.
 const INBOX_CAPACITY: usize = 64;
 
-/// The Socket.IO layer of one listener. `max_frame_bytes` is the largest event payload
-/// the sessions accept with a clear error; the transport cuts off only frames far beyond it.
+/// Room for a Socket.IO packet's framing (type, event name, ack id) around a payload of
+/// `max_frame_bytes`.
+const FRAMING_BYTES: usize = 1024;
+
+/// The Socket.IO layer of one listener. A frame larger than `max_frame_bytes` (and its
+/// framing) is refused by the transport before it is parsed, which closes the connection,
+/// as socket.io's own `maxHttpBufferSize` does.
 pub fn layer(ctx: Arc<ListenerContext>) -> (SocketIoLayer, SocketIo) {
-    let hard_limit = ctx.limits.max_frame_bytes.saturating_mul(4).max(64 * 1024);
+    let frame_limit = ctx.limits.max_frame_bytes.saturating_add(FRAMING_BYTES);
     let (layer, io) = SocketIo::builder()
-        // Room for bursts (a busy room, pending notifications on connect): a full buffer
-        // drops events, and the buffer costs memory only while it holds them.
-        .max_buffer_size(1024)
-        .max_payload(hard_limit as u64)
-        .ws_max_message_size(hard_limit)
-        .ws_max_frame_size(hard_limit)
+        // What waits beyond this for a client that does not read is the outbox's, counted
+        // in bytes (see `outbox`).
+        .max_buffer_size(outbox::TRANSPORT_BUFFER)
+        .max_payload(frame_limit as u64)
+        .ws_max_message_size(frame_limit)
+        .ws_max_frame_size(frame_limit)
         .build_layer();
+    let limits = OutboxLimits {
+        max_bytes: ctx.limits.outbound_buffer_bytes,
+        stall_timeout: ctx.limits.slow_reader_timeout,
+    };
     let connect = move |socket: SocketRef, TryData(auth): TryData<Value>| {
         let ctx = ctx.clone();
         async move { run_connection(ctx, socket, auth.unwrap_or(Value::Null)).await }
     };
     // Runs before the client learns it is connected, so that events it sends right away
     // (socket.io-client flushes its buffer on connect) already find the inbox.
-    let prepare = |socket: SocketRef| async move {
-        prepare_connection(&socket);
+    let prepare = move |socket: SocketRef| async move {
+        prepare_connection(&socket, limits);
         Ok::<(), Infallible>(())
     };
     io.ns("/", connect.with(prepare));
     (layer, io)
 }
 
-fn prepare_connection(socket: &SocketRef) {
+fn prepare_connection(socket: &SocketRef, limits: OutboxLimits) {
     let (tx, rx) = mpsc::channel(INBOX_CAPACITY);
+    socket
+        .extensions
+        .insert(Outbox::new(socket.clone(), limits));
     socket.extensions.insert(Inbox::new(tx));
     socket.extensions.insert(inbox::Receiver::new(rx));
     socket.on_fallback(async |_: Inbound| {});
@@ -68,11 +80,13 @@ fn prepare_connection(socket: &SocketRef) {
 }
 
 async fn run_connection(ctx: Arc<ListenerContext>, socket: SocketRef, auth: Value) {
-    let Some(mut events) = socket
-        .extensions
-        .remove::<inbox::Receiver>()
-        .and_then(|r| r.take())
-    else {
+    let (Some(mut events), Some(outbox)) = (
+        socket
+            .extensions
+            .remove::<inbox::Receiver>()
+            .and_then(|r| r.take()),
+        socket.extensions.get::<Arc<Outbox>>(),
+    ) else {
         return;
     };
     let parts = socket.req_parts();
@@ -83,29 +97,39 @@ async fn run_connection(ctx: Arc<ListenerContext>, socket: SocketRef, auth: Valu
         auth: &auth,
         query: &query,
     };
-    let sink = Arc::new(SocketSink::new(socket.clone()));
+    let sink = Arc::new(SocketSink::new(outbox.clone()));
     let (mut session, greeting) =
         match Session::open(ctx.clone(), &credentials, &handshake, sink).await {
             Ok(opened) => opened,
             Err(refusal) => {
                 tracing::info!(listener = %ctx.name, reason = %refusal.error, "connection refused");
                 for emit in refusal.events() {
-                    let _ = socket.emit(emit.event, &emit.payload);
+                    outbox.send_value(emit.event, &emit.payload);
                 }
-                let _ = socket.disconnect();
+                // The error first, then the disconnect.
+                if outbox.settled().await {
+                    let _ = socket.disconnect();
+                }
                 return;
             }
         };
     for emit in greeting {
-        let _ = socket.emit(emit.event, &emit.payload);
+        outbox.send_value(emit.event, &emit.payload);
     }
     while let Some(event) = events.recv().await {
+        // A client that does not read what it was sent gets no more answers: its requests
+        // wait here, and its inbox fills (see `inbox`), until it reads or is cut off.
+        if !outbox.settled().await {
+            break;
+        }
         let answer = session
             .handle(&event.event, &event.args, event.wants_ack)
             .await;
-        if send(&socket, event.ack, answer) {
+        if send(&outbox, event.ack, answer) {
             tracing::info!(listener = %ctx.name, "connection refused");
-            let _ = socket.clone().disconnect();
+            if outbox.settled().await {
+                let _ = socket.clone().disconnect();
+            }
             break;
         }
     }
@@ -114,12 +138,12 @@ async fn run_connection(ctx: Arc<ListenerContext>, socket: SocketRef, auth: Valu
 
 /// Sends what the session answered an event: its events, then the ack. Returns whether the
 /// connection is to be closed.
-fn send(socket: &Socket<LocalAdapter>, ack: AckSender, answer: Answer) -> bool {
+fn send(outbox: &Arc<Outbox>, ack: AckSender, answer: Answer) -> bool {
     for emit in answer.emits {
-        let _ = socket.emit(emit.event, &emit.payload);
+        outbox.send_value(emit.event, &emit.payload);
     }
     if let Some(value) = answer.ack {
-        let _ = ack.send(&value);
+        outbox.acknowledge(ack, &value);
     }
     answer.close
 }

@@ -24,6 +24,8 @@ use socketioxide::extract::{AckSender, SocketRef};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use super::inbox::Inbox;
+
 /// socketioxide's own buffer, in packets: enough for bursts, small enough that what it holds
 /// for a client that does not read stays a small part of the connection's budget.
 pub(super) const TRANSPORT_BUFFER: usize = 128;
@@ -83,7 +85,9 @@ impl Outbox {
             }
         }
         backlog.bytes += event.len() + payload.get().len();
-        backlog.events.push_back((event.to_owned(), payload.to_owned()));
+        backlog
+            .events
+            .push_back((event.to_owned(), payload.to_owned()));
         if backlog.bytes > self.limits.max_bytes {
             let waiting = backlog.bytes;
             self.cut_off(&mut backlog, &format!("{waiting} bytes waiting"));
@@ -194,16 +198,36 @@ impl Outbox {
         backlog.bytes = 0;
         tracing::info!(sid = %self.socket.id, why, "slow reader: connection closed");
         self.settled.notify_waiters();
-        // The Socket.IO disconnect packet needs room in the transport's buffer. When it is
-        // full, the engine's next heartbeat ping finds it full too and closes the connection
-        // (within the ping interval); the session has ended by then.
-        if let Err(e) = self.socket.clone().disconnect() {
-            tracing::debug!(sid = %self.socket.id, error = %e, "disconnect left to the heartbeat");
-        }
+        // The session ends now: without its inbox's sender, its loop runs out, and the
+        // connection is let go (presence, rooms) whatever the transport still holds.
+        self.socket.extensions.remove::<Inbox>();
+        tokio::spawn(close_when_room(
+            self.socket.clone(),
+            self.limits.stall_timeout,
+        ));
     }
 
     fn lock(&self) -> MutexGuard<'_, Backlog> {
         // A poisoned lock only means a panic elsewhere mid-update of a plain queue.
         self.backlog.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The Socket.IO disconnect packet needs room in the transport's buffer: it is sent as soon
+/// as the client reads enough for it. A client that reads nothing at all is closed by the
+/// engine's heartbeat instead, whose ping finds the buffer full.
+async fn close_when_room(socket: SocketRef, patience: Duration) {
+    let deadline = Instant::now() + patience;
+    loop {
+        match socket.clone().disconnect() {
+            Err(socketioxide::SocketError::InternalChannelFull) if Instant::now() < deadline => {
+                tokio::time::sleep(LAST_RETRY).await;
+            }
+            Err(socketioxide::SocketError::InternalChannelFull) => {
+                tracing::debug!(sid = %socket.id, "disconnect left to the heartbeat");
+                return;
+            }
+            _ => return,
+        }
     }
 }

@@ -1,23 +1,27 @@
-//! The hub's way into a Socket.IO connection: queue an already-encoded event.
+//! The hub's and the session's way into a Socket.IO connection: its outbox.
+
+use std::sync::Arc;
 
 use serde_json::value::RawValue;
-use socketioxide::extract::SocketRef;
 
+use super::outbox::Outbox;
 use crate::adapters::inbound::hub::ConnectionSink;
 
-pub(super) struct SocketSink(SocketRef);
+pub(super) struct SocketSink(Arc<Outbox>);
 
 impl SocketSink {
-    pub fn new(socket: SocketRef) -> Self {
-        Self(socket)
+    pub fn new(outbox: Arc<Outbox>) -> Self {
+        Self(outbox)
     }
 }
 
+#[async_trait::async_trait]
 impl ConnectionSink for SocketSink {
     fn send(&self, event: &str, payload: &RawValue) {
-        if let Err(e) = self.0.emit(event, payload) {
-            // A full buffer means the client stopped reading; socketioxide closes it soon.
-            tracing::debug!(sid = %self.0.id, error = %e, "event not queued");
-        }
+        self.0.send(event, payload);
+    }
+
+    async fn settled(&self) -> bool {
+        self.0.settled().await
     }
 }
