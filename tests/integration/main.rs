@@ -20,7 +20,7 @@ mod mongo;
 #[cfg(feature = "postgres")]
 mod postgres_outage;
 mod presence_contract;
-mod slow_readers;
+mod socket_limits;
 #[cfg(all(feature = "sqlite", target_os = "linux"))]
 mod sqlite_disk_full;
 mod store_contract;

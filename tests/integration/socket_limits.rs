@@ -1,9 +1,10 @@
-//! Socket.IO clients that do not keep up, driven over raw HTTP long-polling (so that the
+//! The limits of a Socket.IO connection, driven over raw HTTP long-polling (so that the
 //! test decides exactly when the client reads): a client that reads less than it is sent is
 //! cut off once its backlog outgrows its byte budget, instead of pinning memory; a burst of
 //! requests whose answers cannot all be queued gets every answer or a closed connection,
 //! never a silent drop; a backlog of pending notifications larger than the transport's
-//! buffer arrives whole; and a user's connections are capped.
+//! buffer arrives whole; a user's connections are capped; and a frame over the size limit
+//! closes the connection before it is parsed.
 
 use std::time::Duration;
 
@@ -323,6 +324,51 @@ async fn a_user_may_have_only_so_many_connections() {
             .unwrap()
             .iter()
             .any(|p| p.starts_with("40"))
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_over_the_limit_closes_the_connection_before_it_is_parsed() {
+    let app = app(|s| s.limits.max_frame_bytes = 4000).await;
+    let fay = Poller::connect(app.url("linsta"), json!({ "token": token("fay") })).await;
+    fay.read().await.expect("the connect answer");
+    // Within the limit: answered, the connection stays.
+    let small = format!(
+        "421[\"send_message\",{{\"text\":\"{}\"}}]",
+        "s".repeat(3000)
+    );
+    assert_eq!(fay.post(&small).await, 200);
+    let answer = fay.read().await.expect("still connected");
+    assert!(answer.iter().any(|p| p.starts_with("431")), "{answer:?}");
+    // 2.5 times the limit: refused by the transport, and the session is gone (socket.io's
+    // maxHttpBufferSize); it is not parsed and answered with an error.
+    let big = format!(
+        "422[\"send_message\",{{\"text\":\"{}\"}}]",
+        "b".repeat(10_000)
+    );
+    let status = fay.post(&big).await;
+    let mut after = Vec::new();
+    let mut closed = false;
+    for _ in 0..3 {
+        match fay.read().await {
+            None => {
+                closed = true;
+                break;
+            }
+            Some(packets) => {
+                closed = packets.iter().any(|p| p == "1" || p == "41");
+                after.extend(packets);
+                if closed {
+                    break;
+                }
+            }
+        }
+    }
+    assert!(closed, "posting it answered {status}, then {after:?}");
+    assert!(
+        !after.iter().any(|p| p.starts_with("432")),
+        "the oversize frame was parsed and answered: {after:?}"
     );
     app.stop().await;
 }
