@@ -3,6 +3,7 @@
 //!   `http.header_read_timeout_secs`, or its connection is closed, so slow-drip clients
 //!   (slowloris) cannot hold connections forever. Upgraded connections (WebSockets) are past
 //!   their headers and unaffected.
+//! - `TCP_NODELAY` on every connection, as Node's http server sets it.
 //! - The peer address on every request (`ConnectInfo<SocketAddr>`), for the per-address
 //!   rate limit.
 //!
@@ -42,6 +43,11 @@ pub async fn serve(
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
+                    // Small frames (a chat event, an ack) go out at once: with Nagle's
+                    // algorithm on, each waits for the previous one's ACK (tens of ms).
+                    if let Err(e) = stream.set_nodelay(true) {
+                        tracing::debug!(error = %e, "TCP_NODELAY not set");
+                    }
                     connections.spawn(serve_connection(
                         stream,
                         peer,

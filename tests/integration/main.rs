@@ -20,8 +20,12 @@ mod mongo;
 #[cfg(feature = "postgres")]
 mod postgres_outage;
 mod presence_contract;
+#[cfg(all(feature = "sqlite", target_os = "linux"))]
+mod server_process;
 mod socket_limits;
 #[cfg(all(feature = "sqlite", target_os = "linux"))]
 mod sqlite_disk_full;
+#[cfg(all(feature = "sqlite", target_os = "linux"))]
+mod sqlite_kill;
 mod store_contract;
 mod typing_contract;

@@ -9,6 +9,7 @@
 pub(crate) mod recorder;
 mod registry;
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -148,7 +149,8 @@ impl ListenerHub {
             return;
         }
         let deliveries = self.dialect.render(event);
-        let mut sent: Vec<(&'static str, ConnId)> = Vec::new();
+        // A set: a 1,000-member room is 1,000 lookups, not a scan of the ones already sent.
+        let mut sent: HashSet<(&'static str, ConnId)> = HashSet::new();
         for delivery in deliveries {
             let payload = match serde_json::value::to_raw_value(&delivery.payload) {
                 Ok(raw) => raw,
@@ -160,10 +162,9 @@ impl ListenerHub {
             let targets = read(&self.registry).resolve(&delivery, origin);
             for (conn, sink) in targets {
                 // A connection in several rooms that receive the same event gets it once.
-                if sent.contains(&(delivery.event, conn)) {
+                if !sent.insert((delivery.event, conn)) {
                     continue;
                 }
-                sent.push((delivery.event, conn));
                 sink.send(delivery.event, &payload);
             }
         }

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use sqlx::SqliteConnection;
 
+use super::appender::Appender;
 use super::db::Db;
 use super::rows::{MessageRow, db_error, seq_from_db, seq_to_db};
 use crate::adapters::outbound::sql::json::attachments_to_json;
@@ -12,11 +13,15 @@ use crate::ports::{Appended, MessageStore, Page, StoreError};
 
 pub struct SqliteMessageStore {
     db: Db,
+    appender: Appender,
 }
 
 impl SqliteMessageStore {
     pub(super) fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            appender: Appender::start(db.clone()),
+            db,
+        }
     }
 }
 
@@ -108,33 +113,41 @@ async fn move_sender_marks(conn: &mut SqliteConnection, m: &Message) -> Result<(
     Ok(())
 }
 
+/// Appends `message` inside `conn`'s write transaction. `Ok(Err(..))`: refused by the
+/// rules (an unknown conversation) with nothing written, so the transaction may go on; `Err`:
+/// a database error, after which it must be rolled back.
+pub(super) async fn append_in(
+    conn: &mut SqliteConnection,
+    message: &NewMessage,
+) -> Result<Result<Appended, StoreError>, StoreError> {
+    // Inside the write transaction from the key lookup to the commit, so a concurrent resend
+    // with the same key sees this one's message.
+    if let Some(earlier) = earlier_with_client_key(conn, message).await? {
+        return Ok(Ok(Appended {
+            message: earlier,
+            duplicate: true,
+        }));
+    }
+    let Some(seq) = advance_conversation(conn, message).await? else {
+        return Ok(Err(StoreError::NotFound(format!(
+            "conversation {}",
+            message.conversation_id
+        ))));
+    };
+    let stored = message.clone().stored_as(seq);
+    insert_message(conn, &stored).await?;
+    move_sender_marks(conn, &stored).await?;
+    Ok(Ok(Appended {
+        message: stored,
+        duplicate: false,
+    }))
+}
+
 #[async_trait]
 impl MessageStore for SqliteMessageStore {
+    /// Through the group-commit writer (`appender`): acknowledged once its batch committed.
     async fn append(&self, message: &NewMessage) -> Result<Appended, StoreError> {
-        // The immediate transaction holds the write lock from the key lookup to the commit,
-        // so a concurrent resend with the same key sees this one's message.
-        let mut tx = self.db.begin_write().await?;
-        if let Some(earlier) = earlier_with_client_key(&mut tx, message).await? {
-            tx.rollback().await.map_err(db_error)?;
-            return Ok(Appended {
-                message: earlier,
-                duplicate: true,
-            });
-        }
-        let seq = advance_conversation(&mut tx, message)
-            .await?
-            .ok_or_else(|| {
-                StoreError::NotFound(format!("conversation {}", message.conversation_id))
-            })?;
-        let stored = message.clone().stored_as(seq);
-        insert_message(&mut tx, &stored).await?;
-        move_sender_marks(&mut tx, &stored).await?;
-        tx.commit().await.map_err(db_error)?;
-        self.db.confirm_write()?;
-        Ok(Appended {
-            message: stored,
-            duplicate: false,
-        })
+        self.appender.append(message).await
     }
 
     async fn get(&self, id: &MessageId) -> Result<Option<Message>, StoreError> {

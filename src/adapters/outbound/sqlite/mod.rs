@@ -6,10 +6,14 @@
 //! serializes them (gap-free seqs, the busy rule) and a deferred read never has to upgrade to
 //! a write lock, which SQLite refuses with `SQLITE_BUSY` instead of waiting.
 //!
+//! Message appends go through one writer task that commits the appends waiting from every
+//! connection together (`appender`, group commit): one commit per batch, not per message.
+//!
 //! `db` opens the pool and keeps the store working after a fault once its cause is gone (a
 //! full disk), and failing, rather than acknowledging lost writes, when the file is deleted
 //! under the running server.
 
+mod appender;
 mod calls;
 mod conversations;
 mod db;
