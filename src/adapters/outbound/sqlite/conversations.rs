@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{FromRow, SqliteConnection, SqlitePool};
 
 use super::db::Db;
 use super::rows::{
@@ -166,19 +167,34 @@ impl ConversationStore for SqliteConversationStore {
     }
 
     async fn get(&self, id: &ConversationId) -> Result<Option<Conversation>, StoreError> {
-        let mut tx = begin_snapshot(&self.db.pool).await?;
-        let row: Option<ConversationRow> =
-            sqlx::query_as("SELECT * FROM conversations WHERE id = ?1")
-                .bind(id.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_error)?;
-        let found = match row {
-            Some(row) => with_participants(&mut tx, vec![row]).await?.pop(),
-            None => None,
+        // One statement, so one snapshot without a transaction (and one round trip to the
+        // connection's thread: this read comes before every post): the conversation's
+        // columns repeated beside each of its participants.
+        let rows: Vec<SqliteRow> = sqlx::query(
+            "SELECT c.id, c.context, c.created_at, c.updated_at, c.last_seq, \
+             c.last_message_text, c.last_message_sender, c.last_message_at, \
+             p.conversation_id, p.user_id, p.delivered_seq, p.delivered_at, p.read_seq, \
+             p.read_at, p.hidden_through \
+             FROM conversations c JOIN conversation_participants p ON p.conversation_id = c.id \
+             WHERE c.id = ?1 ORDER BY p.position",
+        )
+        .bind(id.as_str())
+        .fetch_all(&self.db.pool)
+        .await
+        .map_err(db_error)?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
         };
-        tx.commit().await.map_err(db_error)?;
-        Ok(found)
+        let conversation = ConversationRow::from_row(first).map_err(db_error)?;
+        let participants = rows
+            .iter()
+            .map(|row| {
+                ParticipantRow::from_row(row)
+                    .map_err(db_error)?
+                    .into_domain()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        conversation.into_domain(participants).map(Some)
     }
 
     async fn list_for_user(

@@ -98,8 +98,11 @@ async fn run_connection(ctx: Arc<ListenerContext>, socket: SocketRef, auth: Valu
         query: &query,
     };
     let sink = Arc::new(SocketSink::new(outbox.clone()));
+    // The session's futures are boxed while they run: an idle connection's task then holds
+    // only this loop's small state, not room for the largest request's state machine
+    // (memory per idle connection).
     let (mut session, greeting) =
-        match Session::open(ctx.clone(), &credentials, &handshake, sink).await {
+        match Box::pin(Session::open(ctx.clone(), &credentials, &handshake, sink)).await {
             Ok(opened) => opened,
             Err(refusal) => {
                 tracing::info!(listener = %ctx.name, reason = %refusal.error, "connection refused");
@@ -122,9 +125,7 @@ async fn run_connection(ctx: Arc<ListenerContext>, socket: SocketRef, auth: Valu
         if !outbox.settled().await {
             break;
         }
-        let answer = session
-            .handle(&event.event, &event.args, event.wants_ack)
-            .await;
+        let answer = Box::pin(session.handle(&event.event, &event.args, event.wants_ack)).await;
         if send(&outbox, event.ack, answer) {
             tracing::info!(listener = %ctx.name, "connection refused");
             if outbox.settled().await {
@@ -133,7 +134,7 @@ async fn run_connection(ctx: Arc<ListenerContext>, socket: SocketRef, auth: Valu
             break;
         }
     }
-    session.close().await;
+    Box::pin(session.close()).await;
 }
 
 /// Sends what the session answered an event: its events, then the ack. Returns whether the
