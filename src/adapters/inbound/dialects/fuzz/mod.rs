@@ -7,7 +7,12 @@
 
 mod examples;
 mod handshake;
+mod multipart;
 mod readers;
+mod rest_bytes;
+mod rest_json;
+mod rest_queries;
+mod rest_routes;
 mod runner;
 mod session;
 mod socket_events;
