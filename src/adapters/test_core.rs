@@ -17,7 +17,7 @@ pub struct TestCore {
     pub presence: Arc<dyn PresenceRegistry>,
     pub clock: Arc<dyn Clock>,
     /// Where uploads go; removed with the core.
-    _uploads: tempfile::TempDir,
+    uploads: tempfile::TempDir,
 }
 
 /// The largest upload of the test core.
@@ -46,7 +46,13 @@ impl TestCore {
             bus,
             presence,
             clock,
-            _uploads: uploads,
+            uploads,
         }
+    }
+
+    /// The directory the blob store writes uploads to (the fuzz targets check that no
+    /// client file name reaches outside it).
+    pub fn uploads_dir(&self) -> &std::path::Path {
+        self.uploads.path()
     }
 }

@@ -5,6 +5,8 @@
 pub mod calmora;
 #[cfg(test)]
 mod fixtures;
+#[cfg(test)]
+mod fuzz;
 pub mod kaajkaam;
 pub mod linsta;
 pub mod marketplace;

@@ -31,7 +31,7 @@ pub struct Harness {
     pub state: RestState,
     pub use_cases: UseCases,
     pub bus: Arc<dyn EventBus>,
-    _core: TestCore,
+    core: TestCore,
 }
 
 impl Harness {
@@ -65,8 +65,13 @@ impl Harness {
             state,
             use_cases: core.use_cases.clone(),
             bus: core.bus.clone(),
-            _core: core,
+            core,
         }
+    }
+
+    /// Where the router's uploads are stored.
+    pub fn uploads_dir(&self) -> &std::path::Path {
+        self.core.uploads_dir()
     }
 
     /// Sends one request; the body is parsed as JSON (`Null` when empty).
