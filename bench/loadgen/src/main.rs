@@ -33,7 +33,8 @@ common options:
   --threads 1                     the generator's worker threads
   --connect-concurrency 50        handshakes in flight at once
   --text-bytes 64                 length of each message's text
-  --drain-timeout 10              seconds without progress before the missing count as lost";
+  --drain-timeout 10              seconds without progress before the missing count as lost
+  --warmup 2                      chat, chat-closed, fanout: seconds of the same traffic first, unmeasured";
 
 const COMMON: &[&str] = &[
     "url",
@@ -59,8 +60,8 @@ impl Args {
         let mut argv = std::env::args().skip(1);
         let scenario = argv.next().ok_or(USAGE)?;
         let own: &[&str] = match scenario.as_str() {
-            "chat" | "chat-closed" => &["clients", "rooms", "rate", "duration", "window"],
-            "fanout" => &["members", "messages", "rate"],
+            "chat" | "chat-closed" => &["clients", "rooms", "rate", "duration", "window", "warmup"],
+            "fanout" => &["members", "messages", "rate", "warmup"],
             "idle" => &["connections", "settle", "hold"],
             _ => return Err(USAGE.to_owned()),
         };
@@ -163,6 +164,7 @@ async fn run(args: &Args, threads: usize) -> Result<(), String> {
                 duration_s: args.num("duration", 10.0)?,
                 rate: args.num("rate", 10_000.0)?,
                 window: if closed { args.num("window", 4)? } else { 0 },
+                warmup_s: args.num("warmup", 2.0)?,
             };
             if closed && o.window == 0 {
                 return Err("--window must be at least 1".to_owned());
@@ -174,6 +176,7 @@ async fn run(args: &Args, threads: usize) -> Result<(), String> {
                 members: args.num("members", 1000)?,
                 messages: args.num("messages", 100)?,
                 rate: args.num("rate", 10.0)?,
+                warmup_s: args.num("warmup", 2.0)?,
             };
             fanout::run(&target, &o).await?
         }

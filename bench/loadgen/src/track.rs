@@ -247,6 +247,24 @@ impl Traffic {
         self.closing.store(true, Ordering::SeqCst);
     }
 
+    /// Forgets what was counted so far (after a warm-up, once it settled); message numbers
+    /// go on, so a straggler from before is still recognised.
+    pub fn reset(&self) {
+        let mut guard = self.state.lock().unwrap();
+        let st = &mut *guard;
+        st.counts = Counts::default();
+        for h in [
+            &mut st.delivery,
+            &mut st.last_member,
+            &mut st.echo,
+            &mut st.ack,
+        ] {
+            h.reset();
+        }
+        st.first_send = None;
+        st.last_event = None;
+    }
+
     pub fn counts(&self) -> Counts {
         self.state.lock().unwrap().counts
     }

@@ -12,10 +12,13 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::time::sleep;
 
+use hdrhistogram::Histogram;
+
 use super::{Target, close, connect_all, drain, join_all, log, pace, round, us_each};
 use crate::probe::Window;
 use crate::provision::{Users, open_room, token};
-use crate::track::{self, Layout, Traffic};
+use crate::sio::Conn;
+use crate::track::{self, Counts, Layout, Traffic};
 
 pub struct Chat {
     pub clients: usize,
@@ -25,6 +28,42 @@ pub struct Chat {
     pub rate: f64,
     /// Closed loop: messages each client keeps unacknowledged (0: open loop).
     pub window: usize,
+    /// Seconds of the same traffic before the measured window, unmeasured: Node's JIT
+    /// compiles the hot paths in the first seconds.
+    pub warmup_s: f64,
+}
+
+/// Sends for `secs` seconds: at the rate (open loop; returns the send lag) or keeping the
+/// windows full (closed loop; returns the counts and the seconds at the stop).
+async fn drive(
+    traffic: &Traffic,
+    conns: &[Option<Conn>],
+    o: &Chat,
+    secs: f64,
+) -> (Option<Histogram<u64>>, Option<(Counts, f64)>) {
+    if o.window == 0 {
+        let senders: Vec<usize> = (0..conns.len()).collect();
+        let total = (o.rate * secs).round() as u64;
+        return (
+            Some(pace(traffic, conns, &senders, o.rate, total).await),
+            None,
+        );
+    }
+    let before = traffic.counts();
+    traffic.set_closed_loop(true);
+    let start = Instant::now();
+    for (i, conn) in conns.iter().enumerate() {
+        let conn = conn.as_ref().expect("all connected");
+        for _ in 0..o.window {
+            conn.send(traffic.send_frame(i, Instant::now()));
+        }
+    }
+    sleep(Duration::from_secs_f64(secs)).await;
+    traffic.set_closed_loop(false);
+    let mut at = traffic.counts();
+    at.acked -= before.acked;
+    at.complete -= before.complete;
+    (None, Some((at, start.elapsed().as_secs_f64())))
 }
 
 pub async fn run(target: &Target, o: &Chat) -> Result<(Value, String), String> {
@@ -75,27 +114,15 @@ pub async fn run(target: &Target, o: &Chat) -> Result<(Value, String), String> {
             o.clients, o.rooms, o.rate, o.duration_s
         )
     });
-    let window = Window::start(target.pid.as_deref());
-    let mut lag = None;
-    let mut at_stop = None;
-    if closed {
-        traffic.set_closed_loop(true);
-        let start = Instant::now();
-        for (i, conn) in connected.conns.iter().enumerate() {
-            for _ in 0..o.window {
-                conn.as_ref()
-                    .expect("all connected")
-                    .send(traffic.send_frame(i, Instant::now()));
-            }
+    if o.warmup_s > 0.0 {
+        drive(&traffic, &connected.conns, o, o.warmup_s).await;
+        if drain(&traffic, target.drain_timeout).await {
+            return Err("the warm-up did not settle".to_owned());
         }
-        sleep(Duration::from_secs_f64(o.duration_s)).await;
-        traffic.set_closed_loop(false);
-        at_stop = Some((traffic.counts(), start.elapsed().as_secs_f64()));
-    } else {
-        let senders: Vec<usize> = (0..o.clients).collect();
-        let total = (o.rate * o.duration_s).round() as u64;
-        lag = Some(pace(&traffic, &connected.conns, &senders, o.rate, total).await);
+        traffic.reset();
     }
+    let window = Window::start(target.pid.as_deref());
+    let (lag, at_stop) = drive(&traffic, &connected.conns, o, o.duration_s).await;
     let timed_out = drain(&traffic, target.drain_timeout).await;
     let span = window.close();
     close(&connected, &traffic).await;
@@ -146,7 +173,7 @@ pub async fn run(target: &Target, o: &Chat) -> Result<(Value, String), String> {
         "params": {
             "clients": o.clients, "rooms": o.rooms, "duration_s": o.duration_s,
             "offered_msg_per_s": offered, "window": if closed { json!(o.window) } else { Value::Null },
-            "text_bytes": target.text_bytes,
+            "text_bytes": target.text_bytes, "warmup_s": o.warmup_s,
         },
         "setup": connected.setup_json(),
         "result": result,

@@ -19,6 +19,8 @@ pub struct Fanout {
     pub members: usize,
     pub messages: u64,
     pub rate: f64,
+    /// Seconds of the same traffic before the measured window (see chat's).
+    pub warmup_s: f64,
 }
 
 pub async fn run(target: &Target, o: &Fanout) -> Result<(Value, String), String> {
@@ -58,6 +60,14 @@ pub async fn run(target: &Target, o: &Fanout) -> Result<(Value, String), String>
         "fanout: {} members, {} messages at {}/s",
         o.members, o.messages, o.rate
     ));
+    if o.warmup_s > 0.0 {
+        let warmup = (o.rate * o.warmup_s).round() as u64;
+        pace(&traffic, &connected.conns, &[0], o.rate, warmup).await;
+        if drain(&traffic, target.drain_timeout).await {
+            return Err("the warm-up did not settle".to_owned());
+        }
+        traffic.reset();
+    }
     let window = Window::start(target.pid.as_deref());
     let lag = pace(&traffic, &connected.conns, &[0], o.rate, o.messages).await;
     let timed_out = drain(&traffic, target.drain_timeout).await;
@@ -79,6 +89,7 @@ pub async fn run(target: &Target, o: &Fanout) -> Result<(Value, String), String>
         "params": {
             "members": o.members, "messages": o.messages, "rate_msg_per_s": o.rate,
             "offered_deliveries_per_s": o.rate * o.members as f64, "text_bytes": target.text_bytes,
+            "warmup_s": o.warmup_s,
         },
         "setup": connected.setup_json(),
         "join": {
