@@ -80,14 +80,19 @@ minutes=$(( ($(date +%s) - began + 59) / 60 ))
 "$LOADGEN_BIN" table "${results[@]}" >"$out/tables.md"
 
 # What made the figures, for the doc.
+server_commit=$(git -C "$root" log -1 --format=%h -- src Cargo.toml Cargo.lock migrations)
 {
-  echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/compare.sh --stores $stores --scenarios $scenarios\`"
-  echo "(the whole run took about $minutes min), switchboard at commit"
-  echo "\`$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src Cargo.toml Cargo.lock || echo ' (with uncommitted changes)')\`"
-  echo "built $(date -u -r "$SWITCHBOARD_BIN" '+%Y-%m-%d %H:%M UTC'), Node $(node --version) with socket.io"
-  echo "$(node -p "require('$root/bench/node-peer/node_modules/socket.io/package.json').version").  Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'),"
-  echo "$(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB of memory (\`free -g\`), $(uname -sr); the load generator runs on the same cores."
-  echo "Sizes: chat \`${args[chat]}\`, chat-closed \`${args[chat-closed]}\`, fanout \`${args[fanout]}\`, idle \`${args[idle]}\`."
+  echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/compare.sh --stores $stores --scenarios $scenarios\`;"
+  echo "the whole run took about $minutes min."
+  echo
+  echo "- switchboard: the server as of commit \`$server_commit\` (the last one touching its source;"
+  echo "  checkout at \`$(git -C "$root" rev-parse --short HEAD)\`$(git -C "$root" diff --quiet HEAD -- src Cargo.toml Cargo.lock || echo ', with uncommitted changes')),"
+  echo "  binary built $(date -u -r "$SWITCHBOARD_BIN" '+%Y-%m-%d %H:%M UTC')."
+  echo "- Node peer: Node $(node --version), socket.io $(node -p "require('$root/bench/node-peer/node_modules/socket.io/package.json').version")."
+  echo "- Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores,"
+  echo "  $(free -g | awk '/^Mem:/ { print $2 }') GiB of memory (\`free -g\`), $(uname -sr); the load generator runs on the same cores."
+  echo "- Sizes: chat \`${args[chat]}\`; chat-closed \`${args[chat-closed]}\`;"
+  echo "  fanout \`${args[fanout]}\`; idle \`${args[idle]}\`."
   echo
   if [ ${#failures[@]} -gt 0 ]; then
     echo "Runs that failed (not in the tables):"

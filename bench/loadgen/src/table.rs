@@ -123,12 +123,12 @@ fn fanout(rows: &[&Value], node: Option<&Value>) -> String {
         "#### fan-out: {} members in one room, {} messages at {} msg/s\n\n",
         p["members"], p["messages"], p["rate_msg_per_s"]
     );
-    s += "| server | deliveries/s | lost | dup | delivery ms p50 / p99 | last member ms p50 / p99 | server CPU µs/delivery | server cores | load-gen cores | others' cores | join: µs per user_joined |\n";
+    s += "| server | deliveries/s | lost | dup | delivery ms p50 / p99 | last member ms p50 / p99 | server CPU µs/delivery | server cores | load-gen cores | others' cores | join: user_joined events, server µs each |\n";
     s += "|---|---|---|---|---|---|---|---|---|---|---|\n";
     for r in rows {
         let x = &r["result"];
         s += &format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {}, {} |\n",
             label(r),
             num(&x["deliveries_per_s"], 0),
             x["lost"],
@@ -139,6 +139,7 @@ fn fanout(rows: &[&Value], node: Option<&Value>) -> String {
             num(&x["server_cores"], 2),
             num(&x["loadgen_cores"], 2),
             num(&x["others_cores"], 2),
+            r["join"]["user_joined_events"],
             vs(r, node, &["join", "server_cpu_us_per_user_joined"], 2),
         );
     }
