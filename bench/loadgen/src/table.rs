@@ -55,6 +55,14 @@ fn lat(l: &Value, keys: &[&str]) -> String {
         .join(" / ")
 }
 
+/// Lost in the measured window, and in the warm-up before it when any.
+fn lost(x: &Value) -> String {
+    match x["warmup"]["lost"].as_u64() {
+        Some(w) if w > 0 => format!("{} (+{w} in warm-up)", x["lost"]),
+        _ => x["lost"].to_string(),
+    }
+}
+
 fn label(r: &Value) -> &str {
     r["label"].as_str().unwrap_or("?")
 }
@@ -76,7 +84,7 @@ fn chat(rows: &[&Value], node: Option<&Value>) -> String {
             label(r),
             vs(r, node, &["result", "delivered_msg_per_s"], 0),
             x["refused"],
-            x["lost"],
+            lost(x),
             x["duplicates"],
             lat(&x["latency"], &["p50_ms", "p90_ms", "p99_ms", "max_ms"]),
             vs(r, node, &["result", "server_cpu_us_per_msg"], 1),
@@ -105,7 +113,7 @@ fn chat_closed(rows: &[&Value], node: Option<&Value>) -> String {
             label(r),
             vs(r, node, &["result", "capacity_msg_per_s"], 0),
             x["refused"],
-            x["lost"],
+            lost(x),
             x["duplicates"],
             lat(&x["latency"], &["p50_ms", "p99_ms", "max_ms"]),
             vs(r, node, &["result", "server_cpu_us_per_msg"], 1),
@@ -131,7 +139,7 @@ fn fanout(rows: &[&Value], node: Option<&Value>) -> String {
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {}, {} |\n",
             label(r),
             num(&x["deliveries_per_s"], 0),
-            x["lost"],
+            lost(x),
             x["duplicates"],
             lat(&x["latency"], &["p50_ms", "p99_ms"]),
             lat(&x["last_member_latency"], &["p50_ms", "p99_ms"]),

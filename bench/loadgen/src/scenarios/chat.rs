@@ -14,7 +14,7 @@ use tokio::time::sleep;
 
 use hdrhistogram::Histogram;
 
-use super::{Target, close, connect_all, drain, join_all, log, pace, round, us_each};
+use super::{Target, close, connect_all, drain, end_warmup, join_all, log, pace, round, us_each};
 use crate::probe::Window;
 use crate::provision::{Users, open_room, token};
 use crate::sio::Conn;
@@ -114,12 +114,10 @@ pub async fn run(target: &Target, o: &Chat) -> Result<(Value, String), String> {
             o.clients, o.rooms, o.rate, o.duration_s
         )
     });
+    let mut warmup = Value::Null;
     if o.warmup_s > 0.0 {
         drive(&traffic, &connected.conns, o, o.warmup_s).await;
-        if drain(&traffic, target.drain_timeout).await {
-            return Err("the warm-up did not settle".to_owned());
-        }
-        traffic.reset();
+        warmup = end_warmup(&traffic, target.drain_timeout).await;
     }
     let window = Window::start(target.pid.as_deref());
     let (lag, at_stop) = drive(&traffic, &connected.conns, o, o.duration_s).await;
@@ -158,6 +156,7 @@ pub async fn run(target: &Target, o: &Chat) -> Result<(Value, String), String> {
         "loadgen_cpu_us_per_msg": us_each(Some(span.loadgen_cpu_s), handled),
         "loadgen_cores": round(span.loadgen_cores(), 3),
         "others_cores": span.others_cpu_s.map(|s| round(s / span.wall_s, 3)),
+        "warmup": warmup,
         "errors": out.errors,
     });
     if let Some(lag) = &lag {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::time::sleep;
 
-use super::{Target, close, connect_all, drain, join_all, log, pace, round, us_each};
+use super::{Target, close, connect_all, drain, end_warmup, join_all, log, pace, round, us_each};
 use crate::probe::Window;
 use crate::provision::{Users, open_room, token};
 use crate::track::{self, Layout, Traffic};
@@ -60,13 +60,11 @@ pub async fn run(target: &Target, o: &Fanout) -> Result<(Value, String), String>
         "fanout: {} members, {} messages at {}/s",
         o.members, o.messages, o.rate
     ));
+    let mut warmup = Value::Null;
     if o.warmup_s > 0.0 {
-        let warmup = (o.rate * o.warmup_s).round() as u64;
-        pace(&traffic, &connected.conns, &[0], o.rate, warmup).await;
-        if drain(&traffic, target.drain_timeout).await {
-            return Err("the warm-up did not settle".to_owned());
-        }
-        traffic.reset();
+        let messages = (o.rate * o.warmup_s).round() as u64;
+        pace(&traffic, &connected.conns, &[0], o.rate, messages).await;
+        warmup = end_warmup(&traffic, target.drain_timeout).await;
     }
     let window = Window::start(target.pid.as_deref());
     let lag = pace(&traffic, &connected.conns, &[0], o.rate, o.messages).await;
@@ -124,6 +122,7 @@ pub async fn run(target: &Target, o: &Fanout) -> Result<(Value, String), String>
             "loadgen_cpu_us_per_delivery": us_each(Some(span.loadgen_cpu_s), socket_deliveries),
             "loadgen_cores": round(span.loadgen_cores(), 3),
             "others_cores": span.others_cpu_s.map(|s| round(s / span.wall_s, 3)),
+            "warmup": warmup,
             "errors": out.errors,
         },
         "window": span,

@@ -219,6 +219,21 @@ pub async fn drain(traffic: &Traffic, timeout: Duration) -> bool {
     }
 }
 
+/// Ends a warm-up: waits for it to settle, keeps what it came to (a loss there is as much
+/// a bug as later), and forgets its counts so that the measured window starts clean.
+pub async fn end_warmup(traffic: &Traffic, timeout: Duration) -> Value {
+    let timed_out = drain(traffic, timeout).await;
+    let out = traffic.finish();
+    traffic.reset();
+    json!({
+        "sent": out.counts.sent,
+        "refused": out.counts.refused,
+        "lost": out.lost,
+        "duplicates": out.counts.duplicates,
+        "drain_timed_out": timed_out,
+    })
+}
+
 /// Closes every connection and gives the server a moment to see it.
 pub async fn close(connected: &Connected, traffic: &Traffic) {
     traffic.closing();
