@@ -53,6 +53,14 @@ declare -A args=(
   [idle]="--connections ${CONNECTIONS:-10000} --hold ${HOLD:-30}"
 )
 
+# Why a run failed, for the doc: the generator's last word and the server's last error.
+why() {
+  local said err
+  said=$(grep -Ev '^\[|^[0-9]{4}-[0-9]{2}-' "$1" | tail -1 | cut -c1-160)
+  err=$(grep -E '^[0-9]{4}-.* ERROR ' "$1" | tail -1 | sed -E 's/^[^ ]+ +ERROR +//' | cut -c1-240)
+  echo "${said:-no message}${err:+; server error: $err}"
+}
+
 results=()
 failures=()
 n=0
@@ -67,11 +75,13 @@ for scenario in "${scenario_list[@]}"; do
     file="$out/$(printf %02d "$n")-$scenario-$server.json"
     echo "[compare] $scenario, $label" >&2
     # shellcheck disable=SC2086 # the scenario's options are words
+    log="$out/$(basename "$file" .json).log"
     if "$root/bench/run.sh" "$server" "$scenario" ${args[$scenario]} --label "$label" --out "$file" \
-        2> >(tee "$out/$(basename "$file" .json).log" >&2); then
+        2> >(tee "$log" >&2); then
       results+=("$file")
     else
-      failures+=("$scenario on $label (log: $out/$(basename "$file" .json).log)")
+      sleep 1 # let tee finish the log
+      failures+=("$scenario on $label: $(why "$log")")
     fi
   done
 done
