@@ -37,9 +37,10 @@ pub trait EventSubscription: Send {
     ///
     /// A subscription MUST yield every event published after it was created, on any node,
     /// each once, with its origin, and the events of one publisher in the order they were
-    /// published. A subscriber that falls too far behind MUST skip the oldest events (and
-    /// the adapter logs how many) rather than hold up the publishers or the other
-    /// subscribers.
+    /// published. Publishers MAY wait, for a bounded time, for a subscriber that fell a
+    /// whole queue behind (backpressure: better slower acks than events lost); a subscriber
+    /// that does not catch up within that time MUST skip the oldest events (and the adapter
+    /// logs how many) rather than hold up the publishers or the other subscribers longer.
     async fn next(&mut self) -> Option<Arc<EventEnvelope>>;
 }
 

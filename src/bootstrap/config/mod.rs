@@ -363,7 +363,7 @@ impl Default for BlobSettings {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BusSettings {
-    /// Events a slow subscriber may fall behind before it skips the oldest.
+    /// Events a slow subscriber may fall behind before publishers wait for it.
     pub capacity: usize,
 }
 

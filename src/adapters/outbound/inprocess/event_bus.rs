@@ -1,36 +1,89 @@
 //! `InProcessEventBus`: domain events fanned out to every subscriber of this process over a
 //! `tokio::sync::broadcast` channel. Each event is wrapped in one `Arc` and shared, so a
 //! thousand subscribers cost a thousand pointer copies, not a thousand event clones.
+//!
+//! A subscriber that is a whole channel behind slows the publishers down (they wait for
+//! room, up to `STALL_WAIT`) rather than lose events: the hub is such a subscriber, and an
+//! event it skipped is a message that was acknowledged and never delivered live. Waiting
+//! publishers are use cases that have not answered yet, so the load reaches the clients as
+//! slower acks and, past their inbox, as refusals. Only a subscriber that reads nothing for
+//! `STALL_WAIT` is given up on: it then skips the oldest events (logged), and publishers
+//! stop waiting for it until it catches up.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::time::Instant;
 
 use crate::ports::{BusError, EventBus, EventEnvelope, EventSubscription};
 
 /// Used when the configured capacity is zero: tokio's broadcast channel refuses zero.
 const MIN_CAPACITY: usize = 1;
+/// How long publishers wait for a subscriber with a full queue that reads nothing: far
+/// longer than a busy hub needs to make room, short enough that one that stopped reading
+/// holds nobody up for long.
+const STALL_WAIT: Duration = Duration::from_secs(1);
+/// How often a waiting publisher looks for room again.
+const ROOM_POLL: Duration = Duration::from_millis(1);
 
 /// The bus of one process. Dropping it ends every subscription (`next` returns `None`).
 pub struct InProcessEventBus {
     sender: broadcast::Sender<Arc<EventEnvelope>>,
+    capacity: usize,
+    /// A subscriber left the queue full for `STALL_WAIT`: publish without waiting until
+    /// there is room again.
+    stalled: AtomicBool,
 }
 
 impl InProcessEventBus {
-    /// `capacity` is how many events a slow subscriber may fall behind before it starts
-    /// skipping the oldest ones.
+    /// `capacity` is how many events a slow subscriber may fall behind before publishers
+    /// wait for it.
     pub fn new(capacity: usize) -> Self {
         // tokio panics on 0 and on more than usize::MAX / 2; keep the value in that range.
         let capacity = capacity.clamp(MIN_CAPACITY, usize::MAX / 2);
         let (sender, _) = broadcast::channel(capacity);
-        Self { sender }
+        Self {
+            sender,
+            capacity,
+            stalled: AtomicBool::new(false),
+        }
+    }
+
+    /// Waits until the slowest subscriber has room for one more event, unless it has been
+    /// stalled for `STALL_WAIT`. (`len` counts the events some subscriber has not seen yet,
+    /// at most `capacity`; with no subscriber it is 0.)
+    async fn wait_for_room(&self) {
+        if self.sender.len() < self.capacity {
+            self.stalled.store(false, Ordering::Relaxed);
+            return;
+        }
+        if self.stalled.load(Ordering::Relaxed) {
+            return;
+        }
+        let deadline = Instant::now() + STALL_WAIT;
+        while self.sender.len() >= self.capacity {
+            if Instant::now() >= deadline {
+                if !self.stalled.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        "an event subscriber read nothing for {STALL_WAIT:?} with {} events \
+                         waiting; publishing without it, so it skips the oldest",
+                        self.capacity
+                    );
+                }
+                return;
+            }
+            tokio::time::sleep(ROOM_POLL).await;
+        }
     }
 }
 
 #[async_trait]
 impl EventBus for InProcessEventBus {
     async fn publish(&self, envelope: EventEnvelope) -> Result<(), BusError> {
+        self.wait_for_room().await;
         // `send` fails only when nobody is subscribed, and then there is nobody to tell:
         // that is a success for a fire-and-forget bus, not an error for the use case.
         let _ = self.sender.send(Arc::new(envelope));
@@ -54,7 +107,8 @@ impl EventSubscription for InProcessSubscription {
         loop {
             match self.receiver.recv().await {
                 Ok(envelope) => return Some(envelope),
-                // The port's promise: a slow subscriber skips, it never holds up the others.
+                // The port's promise: a subscriber that stopped reading skips, it does not
+                // hold up the others for longer than `STALL_WAIT`.
                 Err(RecvError::Lagged(skipped)) => {
                     tracing::warn!(
                         skipped,
@@ -93,6 +147,25 @@ mod tests {
         bus.publish(envelope(1)).await.unwrap();
         let (x, y) = (a.next().await.unwrap(), b.next().await.unwrap());
         assert!(Arc::ptr_eq(&x, &y));
+    }
+
+    #[tokio::test]
+    async fn a_slow_subscriber_slows_the_publisher_and_misses_nothing() {
+        let bus = Arc::new(InProcessEventBus::new(4));
+        let mut slow = bus.subscribe();
+        let publisher = tokio::spawn({
+            let bus = bus.clone();
+            async move {
+                for n in 1..=50 {
+                    bus.publish(envelope(n)).await.unwrap();
+                }
+            }
+        });
+        for n in 1..=50 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            assert_eq!(*slow.next().await.unwrap(), envelope(n));
+        }
+        publisher.await.unwrap();
     }
 
     #[tokio::test]
