@@ -200,6 +200,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_room_list_is_one_bounded_page() {
+        let h = harness().await;
+        for other in ["bob", "cat", "dan"] {
+            open(&h, "ann", other).await;
+        }
+        let list = |query: &'static str| {
+            let h = &h;
+            async move {
+                let (status, body) = h
+                    .call(
+                        "GET",
+                        &format!("/api/chat/rooms{query}"),
+                        Some(&token("ann")),
+                        None,
+                    )
+                    .await;
+                assert_eq!(status, StatusCode::OK, "{body}");
+                body.as_array().unwrap().len()
+            }
+        };
+        assert_eq!(list("").await, 3);
+        assert_eq!(list("?limit=2").await, 2);
+        assert_eq!(list("?limit=2&skip=2").await, 1);
+        // A limit past the largest page is accepted (and clamped: `Page::new`).
+        assert_eq!(list("?limit=4000000000").await, 3);
+    }
+
+    #[tokio::test]
     async fn lists_rooms_with_participants_populated() {
         let h = harness().await;
         let room = open(&h, "ann", "bob").await["chatRoomId"].clone();
