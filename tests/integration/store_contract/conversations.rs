@@ -86,6 +86,28 @@ pub async fn get_or_create_conflicts_when_the_id_is_taken(stores: &Stores) {
     assert!(of_c.is_empty(), "nothing was stored for the clash");
 }
 
+/// A group as large as the service key may open (1,000 by default), with long ids: its
+/// identity key runs to tens of kilobytes, past what an index entry holds in some
+/// databases (PostgreSQL's btree: 2,704 bytes). Got or created once all the same.
+pub async fn a_large_group_is_got_or_created_once(stores: &Stores) {
+    let ids: Vec<String> = (0..1_000)
+        .map(|n| format!("member-{n:04}-{}", "x".repeat(24)))
+        .collect();
+    let users: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let group = create(stores, conversation("big", &users)).await;
+    let (again, created) = stores
+        .conversations
+        .get_or_create(&conversation("big-again", &users))
+        .await
+        .unwrap();
+    assert!(
+        !created,
+        "the same members and context are the same conversation"
+    );
+    assert_eq!(again, group);
+    assert_eq!(again.participants.len(), 1_000);
+}
+
 /// `get` returns what was stored, and `Ok(None)` for an unknown id.
 pub async fn get_reads_back_or_returns_none(stores: &Stores) {
     assert_eq!(stores.conversations.get(&cid("nope")).await.unwrap(), None);

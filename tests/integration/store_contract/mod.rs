@@ -30,6 +30,7 @@ macro_rules! store_contract_tests {
                 get_or_create_returns_the_existing_conversation,
                 get_or_create_is_idempotent_under_concurrency,
                 get_or_create_conflicts_when_the_id_is_taken,
+                a_large_group_is_got_or_created_once,
                 get_reads_back_or_returns_none,
                 list_for_user_is_newest_activity_first,
                 hidden_conversations_reappear_with_a_new_message,

@@ -62,7 +62,8 @@ fn assemble(rows: Vec<JoinedRow>) -> Result<Vec<Conversation>, StoreError> {
 }
 
 /// Inserts the conversation and its participants in one statement, unless a conversation
-/// with the same identity key exists. Returns whether it inserted. Waiting on a concurrent
+/// with the same identity key exists (unique by the key's SHA-256: a key can be longer than
+/// an index entry may be; see migration 0002). Returns whether it inserted. Waiting on a concurrent
 /// insert of the same key is PostgreSQL's part of `ON CONFLICT`: the loser does nothing, and
 /// the winner's rows are committed, so the caller's next statement sees them.
 async fn insert(pool: &PgPool, c: &Conversation, key: &str) -> Result<bool, StoreError> {
@@ -70,10 +71,11 @@ async fn insert(pool: &PgPool, c: &Conversation, key: &str) -> Result<bool, Stor
     let p = &c.participants;
     let inserted: i64 = sqlx::query_scalar(
         "WITH created AS ( \
-             INSERT INTO conversations (id, identity_key, context, created_at, updated_at, \
-             last_seq, last_message_text, last_message_sender, last_message_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             ON CONFLICT (identity_key) DO NOTHING \
+             INSERT INTO conversations (id, identity_key, identity_hash, context, \
+             created_at, updated_at, last_seq, last_message_text, last_message_sender, \
+             last_message_at) \
+             VALUES ($1, $2, sha256(convert_to($2, 'UTF8')), $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (identity_hash) DO NOTHING \
              RETURNING id \
          ), participants AS ( \
              INSERT INTO conversation_participants (conversation_id, user_id, position, \
@@ -134,7 +136,8 @@ impl ConversationStore for PgConversationStore {
         let rows: Vec<JoinedRow> = sqlx::query_as(
             "SELECT c.*, p.* FROM conversations c \
              JOIN conversation_participants p ON p.conversation_id = c.id \
-             WHERE c.identity_key = $1 ORDER BY p.position",
+             WHERE c.identity_hash = sha256(convert_to($1, 'UTF8')) AND c.identity_key = $1 \
+             ORDER BY p.position",
         )
         .bind(&key)
         .fetch_all(&self.pool)
