@@ -5,69 +5,28 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use switchboard::bootstrap::config::{StoreKind, StoreSettings};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout};
 
-use crate::support::{self, Claims};
+use crate::support::raw_http::{self, host};
+use crate::support::{self, memory_store, user_token as token};
 
-fn memory() -> StoreSettings {
-    StoreSettings {
-        kind: StoreKind::Memory,
-        ..StoreSettings::default()
-    }
-}
-
-/// `host:port` of a listener URL.
-fn host(url: &str) -> &str {
-    url.trim_start_matches("http://")
-}
-
-/// One HTTP/1.1 request on its own connection; the status, the headers (lowercased names)
-/// and the body as JSON.
+/// One request without a body: the status, the head (lowercased) and the body as JSON.
 async fn call(
     url: &str,
     method: &str,
     path: &str,
     headers: &[(&str, String)],
 ) -> (u16, String, Value) {
-    let mut stream = TcpStream::connect(host(url)).await.unwrap();
-    let mut request = format!("{method} {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("content-length: 0\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    timeout(Duration::from_secs(10), stream.read_to_end(&mut raw))
-        .await
-        .expect("an answer within 10 s")
-        .unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = serde_json::from_str(body).unwrap_or(Value::Null);
-    (status, head.to_lowercase(), body)
-}
-
-fn token(user: &str) -> String {
-    support::token(&Claims {
-        sub: user,
-        name: None,
-        email: None,
-        role: None,
-        exp_in_secs: 3600,
-    })
+    let answer = raw_http::request(url, method, path, headers, "").await;
+    let body = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
+    (answer.status, answer.head, body)
 }
 
 #[tokio::test]
 async fn a_client_that_drips_its_headers_is_cut_off() {
-    let app = support::spawn_app_with(memory(), &["native".into()], |s| {
+    let app = support::spawn_app_with(memory_store(), &["native".into()], |s| {
         s.http.header_read_timeout_secs = 1;
     })
     .await;
@@ -111,7 +70,7 @@ async fn a_client_that_drips_its_headers_is_cut_off() {
 
 #[tokio::test]
 async fn requests_over_a_users_rate_are_answered_429_with_retry_after() {
-    let app = support::spawn_app_with(memory(), &["linsta".into()], |s| {
+    let app = support::spawn_app_with(memory_store(), &["linsta".into()], |s| {
         s.limits.rest_requests_per_second_per_user = 5;
     })
     .await;
@@ -142,7 +101,7 @@ async fn requests_over_a_users_rate_are_answered_429_with_retry_after() {
 
 #[tokio::test]
 async fn requests_over_an_addresss_rate_are_refused_but_not_the_service_key() {
-    let app = support::spawn_app_with(memory(), &["native".into()], |s| {
+    let app = support::spawn_app_with(memory_store(), &["native".into()], |s| {
         s.limits.rest_requests_per_second_per_address = 5;
     })
     .await;

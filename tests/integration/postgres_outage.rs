@@ -18,6 +18,7 @@ use switchboard::domain::{NewMessage, Seq};
 use switchboard::ports::{Appended, StoreError, Stores};
 
 use crate::store_contract::support::{conversation_at, create, t, text_message};
+use crate::support::process::{run, running_as_root};
 
 /// How long a request may wait for a connection while the server is down.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -42,29 +43,6 @@ fn server_bin_dir() -> Result<PathBuf, String> {
         .max()
         .map(|(_, bin)| bin)
         .ok_or_else(|| format!("no PostgreSQL server binaries under {}", root.display()))
-}
-
-fn running_as_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
-}
-
-/// Runs a command to completion; its output is the error when it fails.
-fn run(command: &mut Command) -> Result<(), String> {
-    let output = command
-        .output()
-        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
-    if output.status.success() {
-        return Ok(());
-    }
-    Err(format!(
-        "{command:?} failed ({}): {}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    ))
 }
 
 /// How to run one private cluster's programs; cheap to clone into a blocking task.

@@ -9,38 +9,19 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use switchboard::bootstrap::config::{Settings, StoreKind, StoreSettings};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::time::{Instant, timeout};
+use switchboard::bootstrap::config::Settings;
+use tokio::time::Instant;
 
-use crate::support::{self, Claims, TestApp};
+use crate::support::{self, TestApp, memory_store, raw_http, user_token as token};
 
 /// Engine.IO's separator between packets of one polling payload.
 const RECORD_SEPARATOR: char = '\u{1e}';
 
-fn memory() -> StoreSettings {
-    StoreSettings {
-        kind: StoreKind::Memory,
-        ..StoreSettings::default()
-    }
-}
-
 async fn app(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    support::spawn_app_with(memory(), &["native".into(), "linsta".into()], adjust).await
+    support::spawn_app_with(memory_store(), &["native".into(), "linsta".into()], adjust).await
 }
 
-fn token(user: &str) -> String {
-    support::token(&Claims {
-        sub: user,
-        name: None,
-        email: None,
-        role: None,
-        exp_in_secs: 3600,
-    })
-}
-
-/// One HTTP/1.1 request on its own connection: the status and the body.
+/// One request: the status and the body.
 async fn http(
     url: &str,
     method: &str,
@@ -48,48 +29,8 @@ async fn http(
     headers: &[(&str, String)],
     body: &str,
 ) -> (u16, String) {
-    let host = url.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(host).await.unwrap();
-    let mut request = format!("{method} {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str(&format!("content-length: {}\r\n\r\n{body}", body.len()));
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    timeout(Duration::from_secs(30), stream.read_to_end(&mut raw))
-        .await
-        .expect("an answer within 30 s")
-        .unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    // Polling answers are small enough to come unchunked; a chunked one is decoded crudely.
-    let body = if head.to_lowercase().contains("transfer-encoding: chunked") {
-        dechunk(body)
-    } else {
-        body.to_owned()
-    };
-    (status, body)
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if size == 0 || rest.len() < size {
-            break;
-        }
-        out.push_str(&rest[..size]);
-        body = rest[size..].trim_start_matches("\r\n");
-    }
-    out
+    let answer = raw_http::request(url, method, path, headers, body).await;
+    (answer.status, answer.body)
 }
 
 /// A Socket.IO client on HTTP long-polling that reads only when told to.

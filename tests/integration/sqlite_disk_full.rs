@@ -18,7 +18,8 @@ use std::process::Command;
 use switchboard::adapters::outbound::sqlite::SqliteStores;
 use switchboard::domain::ConversationId;
 
-use crate::server_process::{Server, run};
+use crate::server_process::Server;
+use crate::support::process::{run, running_as_root};
 use crate::support::real_servers::unreachable;
 
 /// Room for the schema and the write-ahead log (up to 1,000 pages of 4 KiB before SQLite
@@ -29,13 +30,6 @@ const NOBODY: u32 = 65534;
 /// Writes tried while the disk is full, and required once it has room again.
 const WRITES_WHILE_FULL: usize = 12;
 const WRITES_AFTER: usize = 50;
-
-fn running_as_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
-}
 
 /// A tmpfs of its own on a temporary directory, owned by `owner`; unmounted (then the
 /// directory removed) on drop.

@@ -14,7 +14,7 @@ use switchboard::adapters::outbound::sqlite::SqliteStores;
 use switchboard::domain::{ConversationId, MessageId, Seq};
 
 use crate::server_process::{Caller, JWT_SECRET, Server};
-use crate::support::{Claims, token_signed_with};
+use crate::support::user_token_signed_with;
 
 /// Clients posting at once: enough that appends wait together and share commits.
 const WRITERS: usize = 8;
@@ -75,16 +75,7 @@ fn post_then_kill() -> Killed {
     let (status, conversation) = server.open_conversation(["writer", "reader"]);
     assert_eq!(status, 201);
     let conversation = conversation.expect("an id");
-    let token = token_signed_with(
-        &Claims {
-            sub: "writer",
-            name: None,
-            email: None,
-            role: None,
-            exp_in_secs: 3600,
-        },
-        JWT_SECRET,
-    );
+    let token = user_token_signed_with("writer", JWT_SECRET);
     let path = format!("/api/chat/conversations/{conversation}/messages");
     let acked_count = AtomicUsize::new(0);
     let endpoint = server.endpoint();

@@ -10,6 +10,8 @@
 pub mod mongo;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+pub mod process;
+pub mod raw_http;
 pub mod real_servers;
 
 use std::ops::Not;
@@ -124,14 +126,7 @@ fn init_test_log() {
 /// Starts the server as a deployment would run it, on the memory store, with a listener on
 /// port 0 for each of `listeners` (dialect names, see `listener`).
 pub async fn spawn_app(listeners: &[String]) -> TestApp {
-    spawn_app_on(
-        StoreSettings {
-            kind: StoreKind::Memory,
-            ..StoreSettings::default()
-        },
-        listeners,
-    )
-    .await
+    spawn_app_on(memory_store(), listeners).await
 }
 
 /// Starts the server as a deployment would run it, on the given store, with a listener on
@@ -235,6 +230,33 @@ pub fn token_signed_with(claims: &Claims<'_>, secret: &str) -> String {
 
 pub fn token(claims: &Claims<'_>) -> String {
     token_signed_with(claims, JWT_SECRET)
+}
+
+/// The token of `user` with nothing but their id, valid for an hour, signed with `secret`.
+pub fn user_token_signed_with(user: &str, secret: &str) -> String {
+    token_signed_with(
+        &Claims {
+            sub: user,
+            name: None,
+            email: None,
+            role: None,
+            exp_in_secs: 3600,
+        },
+        secret,
+    )
+}
+
+/// The token of `user` with nothing but their id, for the test server.
+pub fn user_token(user: &str) -> String {
+    user_token_signed_with(user, JWT_SECRET)
+}
+
+/// The in-memory store: nothing to set up, nothing left behind.
+pub fn memory_store() -> StoreSettings {
+    StoreSettings {
+        kind: StoreKind::Memory,
+        ..StoreSettings::default()
+    }
 }
 
 /// `tests/js`, where the Node.js side of the black-box tests lives.
