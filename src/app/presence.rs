@@ -33,10 +33,8 @@ impl UseCases {
             .presence
             .connection_opened(conn, actor.id())
             .await?;
-        // Counted first, then checked: two connections opening at once cannot both slip
-        // under the limit.
         let max = self.rules.max_connections_per_user;
-        if max > 0 && opened.after.connections > max {
+        if opened.exceeds_connection_limit(max) {
             self.connection_refused(conn).await;
             tracing::info!(user = %actor.id(), max, "connection refused: too many open");
             return Err(AppError::Limited(format!(

@@ -37,6 +37,12 @@ impl PresenceTransition {
     pub fn was_last_connection(&self) -> bool {
         self.before.connections > 0 && self.after.connections == 0
     }
+
+    /// Whether it opened a connection beyond `max` for the user (0: no limit). Judged after
+    /// counting, so two connections opening at once cannot both slip under the limit.
+    pub fn exceeds_connection_limit(&self, max: u32) -> bool {
+        max > 0 && self.after.connections > max
+    }
 }
 
 /// A change others should hear about.
@@ -130,5 +136,23 @@ mod tests {
         );
         // A manually offline user connecting again stays offline.
         assert_eq!(decide_change(&uid(), st(0, true), st(1, true), now), None);
+    }
+
+    #[test]
+    fn a_connection_beyond_the_limit_exceeds_it_and_zero_means_none() {
+        let opened = |connections| PresenceTransition {
+            user_id: UserId::parse("u").unwrap(),
+            before: PresenceState {
+                connections: connections - 1,
+                manual_offline: false,
+            },
+            after: PresenceState {
+                connections,
+                manual_offline: false,
+            },
+        };
+        assert!(!opened(3).exceeds_connection_limit(3));
+        assert!(opened(4).exceeds_connection_limit(3));
+        assert!(!opened(4_000).exceeds_connection_limit(0));
     }
 }
