@@ -24,12 +24,15 @@ use crate::ports::StoreError;
 
 /// How long a statement waits for another connection's write lock before giving up.
 /// Writers queue behind each other here, so this bounds a write's wait under load.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The pool, and the database file its connections have open (none in memory).
 #[derive(Clone)]
 pub(super) struct Db {
     pub(super) pool: SqlitePool,
+    /// The file's path as SQLite resolved it; `None` for an in-memory database.
+    path: Option<Arc<Path>>,
+    /// What a write checks the file against; `None` where its identity cannot be read.
     file: Option<Arc<OpenFile>>,
 }
 
@@ -55,7 +58,8 @@ impl Db {
             .connect()
             .await
             .map_err(db_error)?;
-        let file = OpenFile::of(&mut first).await?;
+        let path = file_path(&mut first).await?;
+        let file = path.as_deref().and_then(OpenFile::at);
         first.close().await.map_err(db_error)?;
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(1))
@@ -73,8 +77,14 @@ impl Db {
             .map_err(|e| StoreError::Unavailable(format!("migrating the SQLite schema: {e}")))?;
         Ok(Self {
             pool,
+            path: path.map(Arc::from),
             file: file.map(Arc::new),
         })
+    }
+
+    /// The database file; `None` for an in-memory database.
+    pub(super) fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
     }
 
     /// Starts a write transaction that takes SQLite's write lock up front (see the module
@@ -142,31 +152,21 @@ struct OpenFile {
 }
 
 impl OpenFile {
-    /// The file `conn` has open; `None` for an in-memory database, or where a file's
-    /// identity cannot be read (then writes are not checked).
-    async fn of(conn: &mut SqliteConnection) -> Result<Option<Self>, StoreError> {
-        let path: String =
-            sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(db_error)?;
-        if path.is_empty() {
-            return Ok(None);
-        }
-        let path = PathBuf::from(path);
-        match identity(&path) {
-            Ok(identity) => Ok(Some(Self {
-                path,
+    /// `path`'s identity now; `None` where it cannot be read (then writes are not checked).
+    fn at(path: &Path) -> Option<Self> {
+        match identity(path) {
+            Ok(identity) => Some(Self {
+                path: path.to_owned(),
                 identity,
                 reported: AtomicBool::new(false),
-            })),
+            }),
             Err(e) => {
                 tracing::warn!(
                     path = %path.display(),
                     "cannot read the SQLite database file's identity ({e}); a deletion of the \
                      file under the running server will not be detected"
                 );
-                Ok(None)
+                None
             }
         }
     }
@@ -195,6 +195,16 @@ impl OpenFile {
              server is restarted"
         )))
     }
+}
+
+/// The file `conn` has open; `None` for an in-memory database.
+async fn file_path(conn: &mut SqliteConnection) -> Result<Option<PathBuf>, StoreError> {
+    let path: String =
+        sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    Ok((!path.is_empty()).then(|| PathBuf::from(path)))
 }
 
 /// What tells one file from another: device and inode.

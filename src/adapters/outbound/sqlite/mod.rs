@@ -1,4 +1,5 @@
-//! The embedded, durable store: every store port on one SQLite file, through sqlx.
+//! The embedded, durable store: every store port on one SQLite file, through sqlx (and
+//! rusqlite for the message writer).
 //!
 //! `SqliteStores::connect` opens (creating if needed) the database, applies the migrations in
 //! `migrations/sqlite`, and returns the five stores sharing one connection pool. Writes that
@@ -6,8 +7,9 @@
 //! serializes them (gap-free seqs, the busy rule) and a deferred read never has to upgrade to
 //! a write lock, which SQLite refuses with `SQLITE_BUSY` instead of waiting.
 //!
-//! Message appends go through one writer task that commits the appends waiting from every
-//! connection together (`appender`, group commit): one commit per batch, not per message.
+//! Message appends go through one writer thread, with its own connection (rusqlite), that
+//! commits the appends waiting from every connection together (`appender`, group commit):
+//! one commit per batch, not per message.
 //!
 //! `db` opens the pool and keeps the store working after a fault once its cause is gone (a
 //! full disk), and failing, rather than acknowledging lost writes, when the file is deleted
@@ -41,20 +43,22 @@ pub struct SqliteStores;
 
 impl SqliteStores {
     /// `path_or_url` is a file path (`data/switchboard.db`) or an sqlx SQLite URL
-    /// (`sqlite://data/switchboard.db`, `sqlite::memory:`). The file is created if missing.
+    /// (`sqlite://data/switchboard.db`). The file is created if missing. An in-memory
+    /// database (`sqlite::memory:`) is refused: the message writer opens the file beside the
+    /// pool (the memory store is the one that keeps everything in memory).
     /// WAL lets readers run beside the one writer, so `max_connections` above 1 helps reads.
     pub async fn connect(path_or_url: &str, max_connections: u32) -> Result<Stores, StoreError> {
-        Ok(Self::stores(Db::open(path_or_url, max_connections).await?))
+        Self::stores(Db::open(path_or_url, max_connections).await?)
     }
 
-    fn stores(db: Db) -> Stores {
-        Stores {
+    fn stores(db: Db) -> Result<Stores, StoreError> {
+        Ok(Stores {
             conversations: Arc::new(SqliteConversationStore::new(db.clone())),
-            messages: Arc::new(SqliteMessageStore::new(db.clone())),
+            messages: Arc::new(SqliteMessageStore::new(db.clone())?),
             notifications: Arc::new(SqliteNotificationStore::new(db.clone())),
             users: Arc::new(SqliteUserDirectory::new(db.clone())),
             calls: Arc::new(SqliteCallSessionStore::new(db)),
-        }
+        })
     }
 }
 

@@ -17,7 +17,7 @@ const CONNECTIONS: u32 = 3;
 
 async fn open(path: &str, connections: u32) -> (SqlitePool, Stores) {
     let db = Db::open(path, connections).await.unwrap();
-    (db.pool.clone(), SqliteStores::stores(db))
+    (db.pool.clone(), SqliteStores::stores(db).unwrap())
 }
 
 /// A conversation whose row is larger than a page: storing it needs new pages. Its context
@@ -195,11 +195,14 @@ async fn writes_fail_once_the_database_file_is_replaced() {
     }
 }
 
-/// An in-memory database has no file to watch: it opens, and its writes are not checked.
+/// An in-memory database has no file the message writer could open beside the pool: it is
+/// refused with a clear error, not opened as a database whose messages go nowhere.
 #[tokio::test]
-async fn an_in_memory_database_has_no_file_to_check() {
-    let (_pool, stores) = open("sqlite::memory:", CONNECTIONS).await;
-    let profile = UserProfile::bare(UserId::parse("u1").unwrap());
-    stores.users.upsert(&profile).await.unwrap();
-    assert_eq!(stores.users.get(&profile.id).await.unwrap(), Some(profile));
+async fn an_in_memory_database_is_refused_with_the_way_out() {
+    let refused = SqliteStores::connect("sqlite::memory:", CONNECTIONS).await;
+    assert!(
+        matches!(&refused, Err(StoreError::Unavailable(m)) if m.contains("memory store")),
+        "{:?}",
+        refused.err()
+    );
 }
