@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
+use tower::util::MapRequestLayer;
 
 use super::config::{HttpSettings, ListenerSettings, Transport};
 use super::{App, policy};
@@ -99,7 +100,9 @@ impl App {
                 },
             });
             let (layer, io) = socketio::layer(ctx);
-            router = router.layer(layer);
+            router = router
+                .layer(layer)
+                .layer(MapRequestLayer::new(socketio::detach_request_head));
             socket_io = Some(io);
         }
         Ok(ListenerService {

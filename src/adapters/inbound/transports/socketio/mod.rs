@@ -8,6 +8,7 @@
 
 mod inbox;
 mod outbox;
+mod request_head;
 mod sink;
 
 use std::convert::Infallible;
@@ -25,10 +26,17 @@ use crate::adapters::inbound::protocol::Handshake;
 use crate::adapters::inbound::session::{Answer, ListenerContext, Session};
 use inbox::{Inbound, Inbox};
 use outbox::{Outbox, OutboxLimits};
+pub use request_head::detach_request_head;
 use sink::SocketSink;
 
 /// Events a connection may have waiting; beyond that the client is told to slow down.
 const INBOX_CAPACITY: usize = 64;
+
+/// What a WebSocket connection reads into at a time (tungstenite's buffer, allocated when the
+/// connection opens and kept while it lives). socketioxide's 4 KiB default was an eighth of
+/// an idle connection's memory; a chat event fits in 1 KiB, and a larger frame is still read
+/// whole, in more reads.
+const WS_READ_BUFFER_BYTES: usize = 1024;
 
 /// Room for a Socket.IO packet's framing (type, event name, ack id) around a payload of
 /// `max_frame_bytes`.
@@ -46,6 +54,7 @@ pub fn layer(ctx: Arc<ListenerContext>) -> (SocketIoLayer, SocketIo) {
         .max_payload(frame_limit as u64)
         .ws_max_message_size(frame_limit)
         .ws_max_frame_size(frame_limit)
+        .ws_read_buffer_size(WS_READ_BUFFER_BYTES)
         .build_layer();
     let limits = OutboxLimits {
         max_bytes: ctx.limits.outbound_buffer_bytes,
