@@ -35,6 +35,11 @@ enum Command {
     Migrate,
 }
 
+/// Opt-in (`--features mimalloc`): the trade is in Cargo.toml and docs/PERFORMANCE.md.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

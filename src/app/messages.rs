@@ -1,5 +1,7 @@
 //! Message use cases: post, edit, history and catch-up, delivered and read marks.
 
+use std::collections::HashSet;
+
 use crate::domain::notification::chat_alert_recipients;
 use crate::domain::{
     Attachment, CallInfo, ClientKey, Conversation, ConversationId, DomainEvent, MarkKind, Message,
@@ -173,7 +175,9 @@ impl UseCases {
         origin: Option<ConnectionRef>,
     ) {
         conversation.apply_posted(message);
-        let mut viewing = Vec::new();
+        // A set: in a 1,000-member room where everyone is viewing, a list made this
+        // quadratic (half a million id comparisons per message).
+        let mut viewing = HashSet::new();
         for other in conversation.others(&message.sender) {
             match self
                 .ports
@@ -181,7 +185,9 @@ impl UseCases {
                 .is_viewing(other, &conversation.id)
                 .await
             {
-                Ok(true) => viewing.push(other.clone()),
+                Ok(true) => {
+                    viewing.insert(other);
+                }
                 Ok(false) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, message = %message.id, "viewing unknown; alerting every recipient");

@@ -1,7 +1,7 @@
 //! The hub's indexes of one listener: connections by id, by user and by joined
 //! conversation. Plain maps behind the listener's lock; every operation is a few lookups.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::{ConnId, ConnectionSink};
@@ -18,7 +18,9 @@ pub(super) struct Registry {
 struct Conn {
     user: UserId,
     sink: Arc<dyn ConnectionSink>,
-    rooms: Vec<ConversationId>,
+    /// A set: a connection may join every conversation its user is in, and a list made
+    /// each join cost as much as all the joins before it.
+    rooms: HashSet<ConversationId>,
 }
 
 impl Registry {
@@ -37,7 +39,7 @@ impl Registry {
             Conn {
                 user,
                 sink,
-                rooms: Vec::new(),
+                rooms: HashSet::new(),
             },
         );
     }
@@ -46,15 +48,14 @@ impl Registry {
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
         };
-        if !conn.rooms.contains(room) {
-            conn.rooms.push(room.clone());
+        if conn.rooms.insert(room.clone()) {
             self.by_room.entry(room.clone()).or_default().push(id);
         }
     }
 
     pub(super) fn leave(&mut self, id: ConnId, room: &ConversationId) {
         if let Some(conn) = self.conns.get_mut(&id) {
-            conn.rooms.retain(|r| r != room);
+            conn.rooms.remove(room);
         }
         remove_from(&mut self.by_room, room, id);
     }
