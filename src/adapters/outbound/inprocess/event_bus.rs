@@ -10,7 +10,6 @@
 //! `STALL_WAIT` is given up on: it then skips the oldest events (logged), and publishers
 //! stop waiting for it until it catches up.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -33,11 +32,10 @@ const ROOM_POLL: Duration = Duration::from_millis(1);
 pub struct InProcessEventBus {
     sender: broadcast::Sender<Arc<EventEnvelope>>,
     capacity: usize,
-    /// A subscriber left the queue full for `STALL_WAIT`: publish without waiting until
-    /// there is room again.
-    stalled: AtomicBool,
-    /// Held from the check for room to the send (never across an `.await`).
-    room: Mutex<()>,
+    /// Whether a subscriber left the queue full for `STALL_WAIT` (then publish without
+    /// waiting until there is room again). Its lock is held from the check for room to the
+    /// send, never across an `.await`.
+    stalled: Mutex<bool>,
 }
 
 impl InProcessEventBus {
@@ -50,41 +48,37 @@ impl InProcessEventBus {
         Self {
             sender,
             capacity,
-            stalled: AtomicBool::new(false),
-            room: Mutex::new(()),
+            stalled: Mutex::new(false),
         }
     }
 
     /// Sends `envelope` once the slowest subscriber has room for it, or without waiting
     /// once it has been stalled for `STALL_WAIT`. (`len` counts the events some subscriber
     /// has not seen yet, at most `capacity`; with no subscriber it is 0.) The room is checked
-    /// and taken under `room`, so that publishers finding room at the same moment cannot
+    /// and taken under one lock, so that publishers finding room at the same moment cannot
     /// overrun it together.
     async fn send_when_room(&self, envelope: Arc<EventEnvelope>) {
         let deadline = Instant::now() + STALL_WAIT;
         loop {
             {
-                let _room = self.room.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut stalled = self.stalled.lock().unwrap_or_else(PoisonError::into_inner);
                 let has_room = self.sender.len() < self.capacity;
                 if has_room {
-                    self.stalled.store(false, Ordering::Relaxed);
-                }
-                if has_room || self.stalled.load(Ordering::Relaxed) {
-                    // `send` fails only when nobody is subscribed, and then there is nobody
-                    // to tell: a success for a fire-and-forget bus.
-                    let _ = self.sender.send(envelope);
-                    return;
-                }
-            }
-            if Instant::now() >= deadline {
-                if !self.stalled.swap(true, Ordering::Relaxed) {
+                    *stalled = false;
+                } else if !*stalled && Instant::now() >= deadline {
+                    *stalled = true;
                     tracing::warn!(
                         "an event subscriber read nothing for {STALL_WAIT:?} with {} events \
                          waiting; publishing without it, so it skips the oldest",
                         self.capacity
                     );
                 }
-                continue;
+                if has_room || *stalled {
+                    // `send` fails only when nobody is subscribed, and then there is nobody
+                    // to tell: a success for a fire-and-forget bus.
+                    let _ = self.sender.send(envelope);
+                    return;
+                }
             }
             tokio::time::sleep(ROOM_POLL).await;
         }

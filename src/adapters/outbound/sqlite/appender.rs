@@ -18,13 +18,12 @@
 //! database error rolls the batch back and runs each of its appends alone, so that only the
 //! failing one fails.
 
-use std::path::Path;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::{mpsc, oneshot};
 
-use super::db::Db;
+use super::db::{BUSY_TIMEOUT, Db};
 use super::rows::{seq_from_db, seq_to_db};
 use crate::adapters::outbound::sql::json::attachments_to_json;
 use crate::adapters::outbound::stored::corrupt;
@@ -63,8 +62,8 @@ pub(super) struct Appender {
 impl Appender {
     /// Opens the writer's connection and starts its thread, which ends when the last handle
     /// is dropped.
-    pub(super) fn start(db: Db, busy_timeout: Duration) -> Result<Self, StoreError> {
-        let path = db.path().ok_or_else(|| {
+    pub(super) fn start(db: Db) -> Result<Self, StoreError> {
+        let path = db.path().map(Path::to_owned).ok_or_else(|| {
             StoreError::Unavailable(
                 "an in-memory SQLite database cannot be shared with the message writer; give \
                  the SQLite store a file, or use the memory store"
@@ -72,9 +71,9 @@ impl Appender {
             )
         })?;
         let writer = Writer {
-            conn: open(path, busy_timeout)?,
+            conn: open(&path)?,
+            path,
             db,
-            busy_timeout,
         };
         let (jobs, waiting) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
@@ -103,13 +102,13 @@ fn stopped() -> StoreError {
 
 /// The writer's own connection. The file exists and holds the schema by now (the pool
 /// created and migrated it), so it is never created here; WAL mode is a property of the file.
-fn open(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
+fn open(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(sql_error)?;
-    conn.busy_timeout(busy_timeout).map_err(sql_error)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(sql_error)?;
     // FULL, as on the pool's connections: a committed batch survives a power cut.
     conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
         .map_err(sql_error)?;
@@ -118,8 +117,10 @@ fn open(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
 
 struct Writer {
     conn: Connection,
+    /// The file `conn` has open, to reopen it (`recover`).
+    path: PathBuf,
+    /// For `confirm_write` after each commit.
     db: Db,
-    busy_timeout: Duration,
 }
 
 impl Writer {
@@ -158,7 +159,7 @@ impl Writer {
         for job in jobs {
             let result = self
                 .in_one_transaction(std::slice::from_ref(&job))
-                .map(|mut outcomes| outcomes.pop().unwrap_or(Outcome::NoConversation));
+                .and_then(|mut outcomes| outcomes.pop().ok_or_else(stopped));
             if result.is_err() {
                 self.recover();
             }
@@ -195,12 +196,11 @@ impl Writer {
             return;
         }
         tracing::warn!("reopening the SQLite message writer's connection, stuck in a transaction");
-        match self.db.path().map(|path| open(path, self.busy_timeout)) {
-            Some(Ok(conn)) => self.conn = conn,
-            Some(Err(e)) => {
+        match open(&self.path) {
+            Ok(conn) => self.conn = conn,
+            Err(e) => {
                 tracing::error!(error = %e, "cannot reopen the SQLite message writer's connection")
             }
-            None => {}
         }
     }
 }

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use super::appender::{Appender, Outcome};
-use super::db::{BUSY_TIMEOUT, Db};
+use super::db::Db;
 use super::rows::{MessageRow, db_error, seq_to_db};
 use crate::adapters::outbound::stored::corrupt;
 use crate::domain::{ConversationId, Message, MessageId, NewMessage, Seq};
@@ -19,7 +19,7 @@ pub struct SqliteMessageStore {
 impl SqliteMessageStore {
     pub(super) fn new(db: Db) -> Result<Self, StoreError> {
         Ok(Self {
-            appender: Appender::start(db.clone(), BUSY_TIMEOUT)?,
+            appender: Appender::start(db.clone())?,
             db,
         })
     }
