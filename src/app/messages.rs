@@ -289,6 +289,39 @@ impl UseCases {
         })
     }
 
+    /// The newest messages (up to `limit`) below seq `before`, oldest first: paging back
+    /// from a seq the client holds.
+    pub async fn history_before(
+        &self,
+        user: &UserId,
+        id: &ConversationId,
+        before: Seq,
+        limit: u32,
+    ) -> AppResult<History> {
+        let conversation = self.conversation_for(user, id).await?;
+        // Seqs are gap-free: the messages at or above `before` are the newest ones to skip.
+        let skip = conversation
+            .last_seq
+            .0
+            .saturating_sub(before.0.saturating_sub(1));
+        let limit = limit.clamp(1, Page::MAX_LIMIT);
+        // Never reach below seq 1: a page of `limit` ending at `before - 1` may be shorter.
+        let limit = limit.min(u32::try_from(before.0.saturating_sub(1)).unwrap_or(u32::MAX));
+        let messages = if limit == 0 {
+            Vec::new()
+        } else {
+            self.ports
+                .stores
+                .messages
+                .page(id, Page::new(limit, skip))
+                .await?
+        };
+        Ok(History {
+            conversation,
+            messages,
+        })
+    }
+
     /// Marks everything in the conversation read for the actor. `None` when it already was.
     pub async fn mark_conversation_read(
         &self,

@@ -1,6 +1,7 @@
 //! What each configured listener serves: its dialect (from the registry) over its
 //! transports: the dialect's REST routes with the provisioning API, the uploaded files and
-//! health, Socket.IO on `/socket.io/`, and CORS; all under the listener's conversation policy.
+//! health, Socket.IO on `/socket.io/`, the raw WebSocket on `/ws`, and CORS; all under the
+//! listener's conversation policy.
 
 use std::sync::Arc;
 
@@ -13,13 +14,14 @@ use super::{App, policy};
 use crate::adapters::inbound::auth::CookieOrigins;
 use crate::adapters::inbound::dialects;
 use crate::adapters::inbound::session::{ListenerContext, SessionLimits};
-use crate::adapters::inbound::transports::{http, socketio};
+use crate::adapters::inbound::transports::{http, socketio, websocket};
 
-/// What a listener serves: its HTTP routes, and its Socket.IO server if it has one (kept to
-/// close its connections at shutdown).
+/// What a listener serves: its HTTP routes, and its Socket.IO server and raw WebSocket
+/// endpoint if it has them (kept to close their connections at shutdown).
 pub struct ListenerService {
     pub router: Router,
     pub socket_io: Option<socketioxide::SocketIo>,
+    pub websocket: Option<websocket::Closer>,
 }
 
 impl App {
@@ -27,7 +29,7 @@ impl App {
     ///
     /// # Errors
     /// When the listener asks for something this build cannot serve (an unknown dialect,
-    /// Socket.IO for a dialect without socket events, the raw WebSocket transport).
+    /// Socket.IO or WebSocket for a dialect without socket events).
     pub fn listener_service(&self, listener: &ListenerSettings) -> anyhow::Result<ListenerService> {
         let name = &listener.name;
         let dialect = dialects::by_name(&listener.dialect).with_context(|| {
@@ -69,20 +71,15 @@ impl App {
         } else {
             http::health_only(self.clock.clone())
         };
-        if transports.contains(&Transport::WebSocket) {
-            anyhow::bail!(
-                "listener {name:?}: the raw websocket transport is not available in this version \
-                 yet; use socketio"
-            );
-        }
-        let mut socket_io = None;
-        if transports.contains(&Transport::SocketIo) {
-            anyhow::ensure!(
-                !dialect.events().is_empty(),
-                "listener {name:?}: dialect {} has no Socket.IO events; serve it over rest",
-                dialect.name()
-            );
-            let ctx = Arc::new(ListenerContext {
+        let sockets =
+            transports.contains(&Transport::SocketIo) || transports.contains(&Transport::WebSocket);
+        anyhow::ensure!(
+            !sockets || !dialect.events().is_empty(),
+            "listener {name:?}: dialect {} has no socket events; serve it over rest",
+            dialect.name()
+        );
+        let ctx = sockets.then(|| {
+            Arc::new(ListenerContext {
                 name: name.clone(),
                 hub: self.hub.clone(),
                 listener: self.hub.add_listener(dialect),
@@ -98,16 +95,29 @@ impl App {
                         self.settings.limits.slow_reader_timeout_secs,
                     ),
                 },
-            });
-            let (layer, io) = socketio::layer(ctx);
-            router = router
-                .layer(layer)
-                .layer(MapRequestLayer::new(socketio::detach_request_head));
-            socket_io = Some(io);
+            })
+        });
+        let mut socket_io = None;
+        let mut websocket = None;
+        if let Some(ctx) = ctx {
+            if transports.contains(&Transport::WebSocket) {
+                let (routes, closer) =
+                    websocket::router(ctx.clone(), websocket::Keepalive::default());
+                router = router.merge(routes);
+                websocket = Some(closer);
+            }
+            if transports.contains(&Transport::SocketIo) {
+                let (layer, io) = socketio::layer(ctx);
+                router = router
+                    .layer(layer)
+                    .layer(MapRequestLayer::new(socketio::detach_request_head));
+                socket_io = Some(io);
+            }
         }
         Ok(ListenerService {
             router: router.layer(cors(&self.settings.http)),
             socket_io,
+            websocket,
         })
     }
 }

@@ -100,6 +100,7 @@ async fn serve_prepared(
     );
     let mut servers = JoinSet::new();
     let mut socket_servers = Vec::new();
+    let mut websockets = Vec::new();
     for (bound, service) in prepared {
         tracing::info!(
             listener = %bound.name,
@@ -109,6 +110,7 @@ async fn serve_prepared(
             "listening"
         );
         socket_servers.extend(service.socket_io);
+        websockets.extend(service.websocket);
         let server = http_server::serve(
             bound.listener,
             service.router,
@@ -134,10 +136,13 @@ async fn serve_prepared(
         }
     }
     let _ = stop.send(true);
-    // Long-lived Socket.IO connections would hold the servers up until the grace period
-    // ends; closing them lets each session give back its presence first.
+    // Long-lived Socket.IO and WebSocket connections would hold the servers up until the
+    // grace period ends; closing them lets each session give back its presence first.
     for io in socket_servers {
         io.close().await;
+    }
+    for websocket in websockets {
+        websocket.close(GRACE).await;
     }
     let _ = sweeper.await;
     let _ = hub.await;

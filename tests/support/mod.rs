@@ -14,7 +14,6 @@ pub mod process;
 pub mod raw_http;
 pub mod real_servers;
 
-use std::ops::Not;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Once;
@@ -75,8 +74,8 @@ const RESTRICTED: &str = "_restricted";
 
 /// The listener `name` on an ephemeral port: the dialect of that name (or, for
 /// `<dialect>_legacy` and `<dialect>_restricted`, that dialect with legacy identity on or
-/// the client–provider policy), with Socket.IO and REST, or REST alone for a dialect without
-/// socket events.
+/// the client–provider policy), with its socket transport (the raw WebSocket for native,
+/// Socket.IO for the families) and REST, or REST alone for a dialect without socket events.
 fn listener(name: &str) -> ListenerSettings {
     let (dialect, legacy, restricted) = if let Some(d) = name.strip_suffix(LEGACY) {
         (d, true, false)
@@ -85,15 +84,14 @@ fn listener(name: &str) -> ListenerSettings {
     } else {
         (name, false, false)
     };
-    let sockets = dialects::by_name(dialect)
-        .unwrap_or_else(|| panic!("no dialect {dialect:?} in the registry"))
-        .events()
-        .is_empty()
-        .not();
-    let transports: &[Transport] = if sockets {
-        &[Transport::SocketIo, Transport::Rest]
-    } else {
+    let found = dialects::by_name(dialect)
+        .unwrap_or_else(|| panic!("no dialect {dialect:?} in the registry"));
+    let transports: &[Transport] = if found.events().is_empty() {
         &[Transport::Rest]
+    } else if found.speaks_raw_websocket() {
+        &[Transport::WebSocket, Transport::Rest]
+    } else {
+        &[Transport::SocketIo, Transport::Rest]
     };
     let pairs = if restricted {
         vec![["client".to_owned(), "provider".to_owned()]]

@@ -214,8 +214,8 @@ impl ListenerSettings {
     }
 
     /// The built-in listeners: one per dialect of the registry, on port 3000 and up in the
-    /// registry's order; REST only for a dialect without socket events, else Socket.IO and
-    /// REST.
+    /// registry's order; REST only for a dialect without socket events, else its socket
+    /// transport (the raw WebSocket for native, Socket.IO for the families) and REST.
     pub fn defaults() -> Vec<Self> {
         dialects::registry()
             .iter()
@@ -223,6 +223,8 @@ impl ListenerSettings {
             .map(|(dialect, port)| {
                 let transports: &[Transport] = if dialect.events().is_empty() {
                     &[Transport::Rest]
+                } else if dialect.speaks_raw_websocket() {
+                    &[Transport::WebSocket, Transport::Rest]
                 } else {
                     &[Transport::SocketIo, Transport::Rest]
                 };

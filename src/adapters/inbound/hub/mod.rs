@@ -17,7 +17,7 @@ use serde_json::value::RawValue;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::adapters::inbound::protocol::Dialect;
+use crate::adapters::inbound::protocol::{Dialect, Position};
 use crate::domain::{ConversationId, DomainEvent, UserId};
 use crate::ports::{ConnectionRef, EventEnvelope, EventSubscription, NodeId};
 
@@ -30,7 +30,17 @@ pub type ConnId = u64;
 /// a slow client must not hold up delivery to the others.
 #[async_trait::async_trait]
 pub trait ConnectionSink: Send + Sync {
+    /// An event of the connection's own session (an answer, a greeting, a replay).
     fn send(&self, event: &str, payload: &RawValue);
+
+    /// An event the hub delivers, with the message it carries if any (see `Position`).
+    fn deliver(&self, event: &str, payload: &RawValue, _position: Option<&Position>) {
+        self.send(event, payload);
+    }
+
+    /// The connection's session has sent it this conversation's messages up to this seq (a
+    /// resume): live copies at or below it are to be skipped.
+    fn sent_up_to(&self, _position: &Position) {}
 
     /// Waits until everything sent so far is in the transport's hands (queued for the
     /// client); `false` when the connection was closed first. For a sender that must know
@@ -165,7 +175,7 @@ impl ListenerHub {
                 if !sent.insert((delivery.event, conn)) {
                     continue;
                 }
-                sink.send(delivery.event, &payload);
+                sink.deliver(delivery.event, &payload, delivery.position.as_ref());
             }
         }
     }

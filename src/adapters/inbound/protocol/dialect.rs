@@ -28,6 +28,12 @@ pub trait Dialect: Send + Sync + 'static {
         Ok(Vec::new())
     }
 
+    /// Whether its clients connect over the raw WebSocket (the native framing, `/ws`)
+    /// rather than Socket.IO: the transport its listeners get by default.
+    fn speaks_raw_websocket(&self) -> bool {
+        false
+    }
+
     /// The inbound events: each with its decoding and its reply.
     fn events(&self) -> &EventTable;
 

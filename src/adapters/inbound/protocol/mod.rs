@@ -9,9 +9,11 @@ pub mod wire;
 pub use dialect::{Dialect, Handshake, IdentifyEvent, IdentityMode, SessionView};
 pub use requests::{
     AcceptCall, AnnounceOnline, BindConversation, ConversationRead, CountUnreadNotifications,
-    DeclineCall, DeliverPending, HangUp, HistoryPage, HistoryWindow, JoinConversation,
-    LeaveConversation, MarkAllNotificationsRead, MarkConversationRead, MarkMessageRead,
-    MarkNotificationRead, MessageRead, OnlineStatusOf, PlaceCall, ReadHistory, RelaySignal,
-    SendMessage, SetOnline, SetTyping, SubscribeNotifications, UserStatus,
+    DeclineCall, DeliverPending, EditMessage, HangUp, HideConversation, HistoryPage, HistoryWindow,
+    JoinConversation, LeaveConversation, ListConversations, ListNotifications,
+    MarkAllNotificationsRead, MarkConversationDelivered, MarkConversationRead, MarkMessageRead,
+    MarkNotificationRead, MessageRead, OnlineStatusOf, OpenConversation, OpenedConversation,
+    PlaceCall, ReadHistory, ReadSeqRange, RelaySignal, Resume, Resumed, ResumedConversation,
+    SendMessage, SeqRange, SetOnline, SetTyping, SubscribeNotifications, UserStatus,
 };
-pub use wire::{Audience, Delivery, Emit, Reply, WireError};
+pub use wire::{Audience, Delivery, Emit, ErrorCode, Position, Reply, WireError};

@@ -7,7 +7,8 @@
 use super::Emit;
 use crate::app::{History, OnlineStatus, PostMessage};
 use crate::domain::{
-    CallType, ConversationId, Message, MessageId, Notification, NotificationId, Signal, UserId,
+    CallType, Conversation, ConversationContext, ConversationId, Message, MessageId, Notification,
+    NotificationId, Seq, Signal, UserId,
 };
 use crate::ports::Page;
 
@@ -119,6 +120,93 @@ pub struct HangUp;
 pub struct RelaySignal {
     pub to: UserId,
     pub payload: Signal,
+}
+
+/// Get or create the conversation of these participants (the requester among them) and
+/// context. Output: an [`OpenedConversation`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenConversation {
+    pub participants: Vec<UserId>,
+    pub context: ConversationContext,
+}
+
+/// What `OpenConversation` answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenedConversation {
+    pub conversation: Conversation,
+    pub created: bool,
+}
+
+/// A page of one's visible conversations, newest activity first. Output: the conversations
+/// (each knows its unread count for the user: `Conversation::unread_for`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListConversations(pub Page);
+
+/// Hide a conversation from one's list until a newer message arrives. Output: its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HideConversation(pub ConversationId);
+
+/// Change the text of one's own message. Output: the edited message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditMessage {
+    pub message: MessageId,
+    pub text: String,
+}
+
+/// Messages of a conversation by seq: after one seq (oldest first, what a client that has
+/// everything up to it is missing), or the newest before one (paging back). Output: the
+/// messages with their conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadSeqRange {
+    pub conversation: ConversationId,
+    pub range: SeqRange,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeqRange {
+    /// Seqs above this one, the oldest first.
+    After(Seq),
+    /// The newest seqs below this one.
+    Before(Seq),
+}
+
+/// Mark everything in a conversation delivered to oneself. Output: a [`ConversationRead`]
+/// (`moved` says whether the delivered mark moved).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkConversationDelivered(pub ConversationId);
+
+/// A page of one's notifications, newest first. Output: the notifications.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListNotifications(pub Page);
+
+/// What a reconnecting client has: per conversation, the last seq it holds. The session
+/// gathers what came after each (at most `limit` messages in all), tells the connection's
+/// sink what it is being sent (`ConnectionSink::sent_up_to`), and the dialect sends it before
+/// any live event. Output: a [`Resumed`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resume {
+    pub after: Vec<(ConversationId, Seq)>,
+    pub limit: usize,
+}
+
+/// What `Resume` answers: per conversation asked for, what was missed, or why not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resumed {
+    pub conversations: Vec<ResumedConversation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResumedConversation {
+    pub id: ConversationId,
+    /// The seq the client had.
+    pub after: Seq,
+    /// The conversation now (its marks are the receipts that changed meanwhile), with the
+    /// messages after `after` in seq order; or why it could not be resumed.
+    pub outcome: Result<(Conversation, Vec<Message>), super::WireError>,
+    /// Whether every message after `after` is in `messages` (false when the resume's limit
+    /// cut it short: the client pages the rest with a seq range).
+    pub complete: bool,
 }
 
 /// How a client pages history.

@@ -16,6 +16,9 @@ pub struct Answer {
     /// Whether the transport closes the connection after sending the answer (the event
     /// made the connection refused).
     pub close: bool,
+    /// The refusal itself, for a transport that shows its code besides the words (the
+    /// native protocol); `ack` and `emits` already carry it as the Socket.IO dialects show it.
+    pub refused: Option<WireError>,
 }
 
 impl Answer {
@@ -25,6 +28,7 @@ impl Answer {
                 emits: reply.emits,
                 ack: wants_ack.then_some(reply.ack),
                 close: false,
+                refused: None,
             },
             Err(error) => Self::refusal(&error, wants_ack),
         }
@@ -37,12 +41,14 @@ impl Answer {
                 emits: Vec::new(),
                 ack: Some(json!({ "error": error.0 })),
                 close: false,
+                refused: Some(error.clone()),
             }
         } else {
             Self {
                 emits: vec![error_event(error)],
                 ack: None,
                 close: false,
+                refused: Some(error.clone()),
             }
         }
     }
@@ -76,6 +82,7 @@ mod tests {
                 emits: vec![],
                 ack: Some(json!({ "error": "text is required" })),
                 close: false,
+                refused: Some(WireError::new("text is required")),
             }
         );
         assert_eq!(
@@ -84,6 +91,7 @@ mod tests {
                 emits: vec![Emit::new("error", json!({ "message": "text is required" }))],
                 ack: None,
                 close: false,
+                refused: Some(WireError::new("text is required")),
             }
         );
     }

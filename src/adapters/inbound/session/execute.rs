@@ -6,14 +6,17 @@ use async_trait::async_trait;
 use super::{Request, Session};
 use crate::adapters::inbound::protocol::{
     AcceptCall, AnnounceOnline, BindConversation, ConversationRead, CountUnreadNotifications,
-    DeclineCall, DeliverPending, Emit, HangUp, HistoryPage, JoinConversation, LeaveConversation,
-    MarkAllNotificationsRead, MarkConversationRead, MarkMessageRead, MarkNotificationRead,
-    MessageRead, OnlineStatusOf, PlaceCall, ReadHistory, RelaySignal, SendMessage, SetOnline,
-    SetTyping, SubscribeNotifications, UserStatus, WireError,
+    DeclineCall, DeliverPending, EditMessage, Emit, HangUp, HideConversation, HistoryPage,
+    JoinConversation, LeaveConversation, ListConversations, ListNotifications,
+    MarkAllNotificationsRead, MarkConversationDelivered, MarkConversationRead, MarkMessageRead,
+    MarkNotificationRead, MessageRead, OnlineStatusOf, OpenConversation, OpenedConversation,
+    PlaceCall, ReadHistory, ReadSeqRange, RelaySignal, Resume, Resumed, ResumedConversation,
+    SendMessage, SeqRange, SetOnline, SetTyping, SubscribeNotifications, UserStatus, WireError,
 };
-use crate::app::Posted;
+use crate::app::{History, Posted, Requester};
 use crate::domain::call::FinishedCall;
-use crate::domain::{CallSession, Conversation, ConversationId, Notification};
+use crate::domain::{CallSession, Conversation, ConversationId, Message, Notification};
+use crate::ports::Page;
 
 /// How many pending notifications `DeliverPending` takes at a time: a backlog of any size
 /// goes out in batches of this size, each taken once the previous one is queued.
@@ -330,6 +333,183 @@ impl Request for RelaySignal {
             .use_cases
             .relay_signal(actor, &self.to, self.payload)
             .await?)
+    }
+}
+
+#[async_trait]
+impl Request for OpenConversation {
+    type Output = OpenedConversation;
+
+    async fn run(self, session: &mut Session) -> Result<OpenedConversation, WireError> {
+        let requester = Requester::User(session.actor()?.id().clone());
+        let (conversation, created) = session
+            .ctx
+            .use_cases
+            .open_conversation(&requester, self.participants, self.context)
+            .await?;
+        Ok(OpenedConversation {
+            conversation,
+            created,
+        })
+    }
+}
+
+#[async_trait]
+impl Request for ListConversations {
+    type Output = Vec<Conversation>;
+
+    async fn run(self, session: &mut Session) -> Result<Vec<Conversation>, WireError> {
+        let user = session.actor()?.id();
+        Ok(session
+            .ctx
+            .use_cases
+            .list_conversations(user, self.0)
+            .await?)
+    }
+}
+
+#[async_trait]
+impl Request for HideConversation {
+    type Output = ConversationId;
+
+    async fn run(self, session: &mut Session) -> Result<ConversationId, WireError> {
+        let user = session.actor()?.id();
+        session
+            .ctx
+            .use_cases
+            .hide_conversation(user, &self.0)
+            .await?;
+        Ok(self.0)
+    }
+}
+
+#[async_trait]
+impl Request for EditMessage {
+    type Output = Message;
+
+    async fn run(self, session: &mut Session) -> Result<Message, WireError> {
+        let actor = session.actor()?;
+        Ok(session
+            .ctx
+            .use_cases
+            .edit_message(actor, &self.message, self.text)
+            .await?)
+    }
+}
+
+#[async_trait]
+impl Request for ReadSeqRange {
+    type Output = History;
+
+    async fn run(self, session: &mut Session) -> Result<History, WireError> {
+        let user = session.actor()?.id();
+        let use_cases = &session.ctx.use_cases;
+        Ok(match self.range {
+            SeqRange::After(seq) => {
+                use_cases
+                    .catch_up(user, &self.conversation, seq, self.limit)
+                    .await?
+            }
+            SeqRange::Before(seq) => {
+                use_cases
+                    .history_before(user, &self.conversation, seq, self.limit)
+                    .await?
+            }
+        })
+    }
+}
+
+#[async_trait]
+impl Request for MarkConversationDelivered {
+    type Output = ConversationRead;
+
+    async fn run(self, session: &mut Session) -> Result<ConversationRead, WireError> {
+        let actor = session.actor()?;
+        let mark = session
+            .ctx
+            .use_cases
+            .mark_conversation_delivered(actor, &self.0)
+            .await?;
+        Ok(ConversationRead {
+            conversation: self.0,
+            by: actor.id().clone(),
+            moved: mark.is_some(),
+        })
+    }
+}
+
+#[async_trait]
+impl Request for ListNotifications {
+    type Output = Vec<Notification>;
+
+    async fn run(self, session: &mut Session) -> Result<Vec<Notification>, WireError> {
+        let user = session.actor()?.id();
+        Ok(session
+            .ctx
+            .use_cases
+            .list_notifications(user, self.0)
+            .await?)
+    }
+}
+
+/// Reads what came after each seq the client holds, in pages, until the resume's limit; a
+/// conversation the user may not see (or that the store cannot read now) is reported
+/// with its error, and the others are resumed all the same. The sink learns what is sent,
+/// so the live copies of these messages that arrive meanwhile are skipped.
+#[async_trait]
+impl Request for Resume {
+    type Output = Resumed;
+
+    async fn run(self, session: &mut Session) -> Result<Resumed, WireError> {
+        let user = session.actor()?.id().clone();
+        let use_cases = session.ctx.use_cases.clone();
+        let mut budget = self.limit;
+        let mut conversations = Vec::with_capacity(self.after.len());
+        for (id, after) in self.after {
+            let mut messages: Vec<Message> = Vec::new();
+            let mut from = after;
+            let outcome = loop {
+                let want = budget.min(Page::MAX_LIMIT as usize);
+                let page = match use_cases
+                    .catch_up(&user, &id, from, u32::try_from(want).unwrap_or(1))
+                    .await
+                {
+                    Ok(page) => page,
+                    Err(e) => break Err(WireError::from(e)),
+                };
+                let got = if want == 0 { 0 } else { page.messages.len() };
+                if want > 0 {
+                    messages.extend(page.messages);
+                }
+                budget -= got;
+                from = messages.last().map_or(from, |m| m.seq);
+                if from >= page.conversation.last_seq || budget == 0 || got < want {
+                    break Ok(page.conversation);
+                }
+            };
+            let entry = match outcome {
+                Ok(conversation) => {
+                    let complete = from >= conversation.last_seq;
+                    if let Some(last) = messages.last() {
+                        session.sink.sent_up_to(&(id.clone(), last.seq));
+                    }
+                    ResumedConversation {
+                        id,
+                        after,
+                        outcome: Ok((conversation, messages)),
+                        complete,
+                    }
+                }
+                Err(error) => ResumedConversation {
+                    id,
+                    after,
+                    outcome: Err(error),
+                    complete: false,
+                },
+            };
+            conversations.push(entry);
+        }
+        Ok(Resumed { conversations })
     }
 }
 

@@ -24,7 +24,7 @@ pub use call::{Call, DecodeFn, EventTable, ReplyFn, Request};
 use super::auth::{AuthFailure, CookieOrigins, Credentials, authenticate, confirm_claim};
 use super::hub::{ConnId, ConnectionSink, Hub, ListenerHub};
 use super::protocol::{Dialect, Emit, Handshake, IdentifyEvent, IdentityMode, Reply};
-use super::protocol::{SessionView, WireError};
+use super::protocol::{ErrorCode, SessionView, WireError};
 use crate::adapters::json::{NUL_REFUSED, contains_nul};
 use crate::app::{Actor, UseCases};
 use crate::domain::{Conversation, ConversationId, Identity};
@@ -164,7 +164,9 @@ impl Session {
         handshake: &Handshake<'_>,
         sink: Arc<dyn ConnectionSink>,
     ) -> Result<(Session, Vec<Emit>), Refusal> {
-        let auth_refused = |e: AuthFailure| Refusal::new(WireError::new(e.to_string()));
+        let auth_refused = |e: AuthFailure| {
+            Refusal::new(WireError::coded(ErrorCode::Unauthenticated, e.to_string()))
+        };
         let dialect = ctx.dialect().clone();
         let presents_identity = credentials.token.is_some() || credentials.claimed_user.is_some();
         let identity = match dialect.identity() {
@@ -251,24 +253,35 @@ impl Session {
                 .dialect()
                 .events()
                 .decode(&view, event, args)
-                .unwrap_or_else(|| Err(WireError::new(format!("unknown event {event:?}"))))?
+                .unwrap_or_else(|| {
+                    Err(WireError::coded(
+                        ErrorCode::UnknownType,
+                        format!("unknown event {event:?}"),
+                    ))
+                })?
         };
         Ok(call.run(self).await?)
     }
 
     fn check_limits(&mut self, args: &Value) -> Result<(), WireError> {
         if !self.limiter.admit(Instant::now()) {
-            return Err(WireError::new(format!(
-                "too many events: the limit is {} per second",
-                self.ctx.limits.events_per_second
-            )));
+            return Err(WireError::coded(
+                ErrorCode::RateLimited,
+                format!(
+                    "too many events: the limit is {} per second",
+                    self.ctx.limits.events_per_second
+                ),
+            ));
         }
         let size = json_size(args);
         if size > self.ctx.limits.max_frame_bytes {
-            return Err(WireError::new(format!(
-                "payload too large: {size} bytes, the limit is {}",
-                self.ctx.limits.max_frame_bytes
-            )));
+            return Err(WireError::coded(
+                ErrorCode::TooLarge,
+                format!(
+                    "payload too large: {size} bytes, the limit is {}",
+                    self.ctx.limits.max_frame_bytes
+                ),
+            ));
         }
         if contains_nul(args) {
             return Err(WireError::new(NUL_REFUSED));
@@ -289,11 +302,14 @@ impl Session {
             return if actor.id().as_str() == claimed {
                 Ok((identify.reply)(&actor.profile))
             } else {
-                Err(Failed::Request(WireError::new(NOT_THIS_USER)))
+                Err(Failed::Request(WireError::coded(
+                    ErrorCode::Forbidden,
+                    NOT_THIS_USER,
+                )))
             };
         }
         let identity = confirm_claim(None, claimed, self.ctx.legacy_identity)
-            .map_err(|e| WireError::new(e.to_string()))?;
+            .map_err(|e| WireError::coded(ErrorCode::Unauthenticated, e.to_string()))?;
         let greeting = self
             .identify(identity)
             .await
@@ -373,11 +389,14 @@ impl Session {
 
     fn not_identified(&self) -> WireError {
         match self.ctx.dialect().identity() {
-            IdentityMode::AfterConnect(identify) => WireError::new(format!(
-                "identify first: send {} with your user id",
-                identify.event
-            )),
-            IdentityMode::Handshake => WireError::new("this connection is not identified"),
+            IdentityMode::AfterConnect(identify) => WireError::coded(
+                ErrorCode::Unauthenticated,
+                format!("identify first: send {} with your user id", identify.event),
+            ),
+            IdentityMode::Handshake => WireError::coded(
+                ErrorCode::Unauthenticated,
+                "this connection is not identified",
+            ),
         }
     }
 }

@@ -62,6 +62,48 @@ pub fn event_example(dialect: &str, event: &str, conversation: &str) -> Option<V
         ("kaajkaam", "webrtc:ice-candidate") => {
             r#"{ "to": "{bob}", "candidate": { "candidate": "c1" } }"#
         }
+        ("native", "conversations.open") => {
+            r#"{ "participantIds": ["{bob}"], "context": { "orderId": "o1" } }"#
+        }
+        ("native", "conversations.list" | "notifications.list") => r#"{ "limit": 20, "skip": 0 }"#,
+        (
+            "native",
+            "conversations.hide"
+            | "conversations.join"
+            | "conversations.leave"
+            | "conversations.read"
+            | "conversations.delivered"
+            | "typing.start"
+            | "typing.stop",
+        ) => r#"{ "conversationId": "{conversation}" }"#,
+        ("native", "messages.send") => {
+            r#"{ "conversationId": "{conversation}", "text": "Hi", "clientKey": "k-1",
+                 "attachments": [{ "url": "/uploads/a.png", "kind": "image", "name": "a.png", "size": 3 }] }"#
+        }
+        ("native", "messages.edit") => {
+            r#"{ "messageId": "66f1234567890abcdef10001", "text": "Hi again" }"#
+        }
+        ("native", "messages.history") => {
+            r#"{ "conversationId": "{conversation}", "afterSeq": 10, "limit": 50 }"#
+        }
+        ("native", "messages.read") => r#"{ "messageId": "66f1234567890abcdef10001" }"#,
+        ("native", "notifications.read") => r#"{ "notificationId": "66f1234567890abcdef20001" }"#,
+        (
+            "native",
+            "notifications.pending"
+            | "notifications.readAll"
+            | "notifications.unreadCount"
+            | "call.decline"
+            | "call.hangup",
+        ) => "null",
+        ("native", "presence.get") => r#"{ "userId": "{bob}" }"#,
+        ("native", "presence.set") => r#"{ "online": false }"#,
+        ("native", "call.place") => {
+            r#"{ "conversationId": "{conversation}", "calleeId": "{bob}", "callType": "video",
+                 "offer": { "type": "offer", "sdp": "v=0" } }"#
+        }
+        ("native", "call.accept") => r#"{ "answer": { "type": "answer", "sdp": "v=0" } }"#,
+        ("native", "call.signal") => r#"{ "to": "{bob}", "payload": { "candidate": "c1" } }"#,
         _ => return None,
     };
     Some(fill(template, conversation))

@@ -81,7 +81,7 @@ fn decodes(
     let outcome = || match dialect.events().decode(&view, event, args) {
         None => Err(TestCaseError::fail(format!("{event} has no decoder"))),
         Some(Ok(_call)) => Ok(None),
-        Some(Err(WireError(message))) => Ok(Some(message)),
+        Some(Err(WireError(message, _))) => Ok(Some(message)),
     };
     let first = outcome()?;
     if let Some(message) = &first {

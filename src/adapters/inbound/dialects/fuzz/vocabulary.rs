@@ -39,6 +39,40 @@ pub fn fields_of(dialect: &str) -> &'static [&'static str] {
             "isOnline",
             "notificationId",
         ],
+        "native" => &[
+            "conversationId",
+            "participantIds",
+            "context",
+            "text",
+            "kind",
+            "clientKey",
+            "attachments",
+            "url",
+            "messageId",
+            "afterSeq",
+            "beforeSeq",
+            "limit",
+            "skip",
+            "notificationId",
+            "userId",
+            "online",
+            "calleeId",
+            "callType",
+            "offer",
+            "answer",
+            "to",
+            "payload",
+            // The provisioning API's body fields, served beside the native events.
+            "name",
+            "email",
+            "avatar",
+            "role",
+            "type",
+            "title",
+            "message",
+            "referenceId",
+            "data",
+        ],
         "kaajkaam" => &[
             "conversationId",
             "text",
@@ -55,26 +89,9 @@ pub fn fields_of(dialect: &str) -> &'static [&'static str] {
             "duration",
             "status",
         ],
-        "native" => PROVISIONING,
         _ => ALL,
     }
 }
-
-/// The provisioning API's body fields (every REST listener serves it).
-pub const PROVISIONING: &[&str] = &[
-    "participantIds",
-    "context",
-    "name",
-    "email",
-    "avatar",
-    "role",
-    "userId",
-    "type",
-    "title",
-    "message",
-    "referenceId",
-    "data",
-];
 
 /// What handshakes carry in `auth` and the query.
 pub const HANDSHAKE: &[&str] = &["token", "userId", "relationId", "EIO", "transport"];

@@ -15,7 +15,7 @@ use socketioxide_core::Value as PacketValue;
 use tokio::sync::mpsc;
 
 use super::outbox::Outbox;
-use crate::adapters::inbound::protocol::WireError;
+use crate::adapters::inbound::protocol::{ErrorCode, WireError};
 use crate::adapters::inbound::session::Answer;
 
 pub(super) struct InboundEvent {
@@ -88,7 +88,7 @@ impl FromMessageParts<LocalAdapter> for Inbound {
         if let Err(mpsc::error::TrySendError::Full(event)) = inbox.tx.try_send(event)
             && let Some(outbox) = socket.extensions.get::<Arc<Outbox>>()
         {
-            let error = WireError::new("too many events waiting: slow down");
+            let error = WireError::coded(ErrorCode::SlowDown, "too many events waiting: slow down");
             // A refusal never closes the connection by itself; an answer that cannot even
             // be queued does (the outbox's policy).
             super::send(&outbox, event.ack, Answer::refusal(&error, event.wants_ack));
