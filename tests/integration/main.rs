@@ -17,6 +17,7 @@ mod js_wire;
 mod listener_policy;
 #[cfg(feature = "mongo")]
 mod mongo;
+mod native_ws;
 #[cfg(feature = "postgres")]
 mod postgres_outage;
 mod presence_contract;

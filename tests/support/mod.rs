@@ -8,6 +8,7 @@
 
 #[cfg(feature = "mongo")]
 pub mod mongo;
+pub mod native_client;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod process;
