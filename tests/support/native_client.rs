@@ -20,6 +20,9 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// The requests waiting for their answers, by id.
+type Waiting = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Value, Refused>>>>>;
+
 /// How long the client waits for an answer or an event.
 pub const WAIT: Duration = Duration::from_secs(10);
 
@@ -36,7 +39,7 @@ pub type Closed = Option<(u16, String)>;
 pub struct NativeClient {
     write: Mutex<SplitSink<Socket, Message>>,
     next_id: AtomicU64,
-    waiting: Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Value, Refused>>>>>,
+    waiting: Waiting,
     events: mpsc::UnboundedReceiver<(String, Value)>,
     closed: Option<oneshot::Receiver<Closed>>,
     reader: tokio::task::JoinHandle<()>,
@@ -56,8 +59,7 @@ impl NativeClient {
             .send(Message::text(frame))
             .await
             .map_err(|e| format!("hello: {e}"))?;
-        let waiting: Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Value, Refused>>>>> =
-            Arc::default();
+        let waiting: Waiting = Arc::default();
         let (events_tx, events) = mpsc::unbounded_channel();
         let (closed_tx, closed) = oneshot::channel();
         let answers = waiting.clone();
