@@ -278,5 +278,16 @@ async fn the_limits_apply_with_their_codes() {
     ))
     .await;
     assert_eq!(bob.closed().await.map(|(code, _)| code), Some(1009));
+    // So does a hello past it.
+    let mut carol =
+        NativeClient::connect(app.url("native"), json!({ "token": "z".repeat(8 * 1024) }))
+            .await
+            .unwrap();
+    let closed = carol.closed().await;
+    assert_eq!(
+        closed.as_ref().map(|(code, _)| *code),
+        Some(1009),
+        "{closed:?}"
+    );
     app.stop().await;
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{connect, connect_with, notify, open};
+use super::{connect, connect_with, message, notify, open};
 use crate::support::{self, TestApp};
 
 async fn app() -> TestApp {
@@ -90,9 +90,12 @@ async fn conversations_messages_and_receipts() {
         .await
         .unwrap();
     assert_eq!(reply["seq"], 2);
+    // The sender's own connection gets message.new as well (every connection sees every
+    // seq); the resend is not announced again.
+    assert_eq!(bob.next("message.new").await["id"], reply["id"]);
     assert!(
         bob.try_next_event(QUIET).await.is_none(),
-        "the resend is not announced again, and the sender's own connection gets only the answer"
+        "the resend is not announced again"
     );
 
     // Lists with unread counts (posting reads everything before one's own message); history
@@ -190,7 +193,7 @@ async fn conversations_messages_and_receipts() {
     )
     .await
     .unwrap();
-    assert_eq!(alice.next("message.new").await["seq"], 4);
+    message(&mut alice, 4).await;
     let list = alice
         .request("conversations.list", json!({}))
         .await
@@ -518,5 +521,70 @@ async fn a_resumed_connection_gets_what_it_missed_then_live_events() {
         .find(|c| c["conversationId"] == dave.as_str())
         .unwrap();
     assert_eq!(refused["error"]["code"], "forbidden", "{resumed}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_larger_than_the_outbound_budget_is_sent_in_part_and_the_rest_paged() {
+    let app = support::spawn_app_with(support::memory_store(), &["native".into()], |s| {
+        s.limits.outbound_buffer_bytes = 16 * 1024;
+        s.limits.events_per_second = 0;
+    })
+    .await;
+    let mut alice = connect(&app, "alice").await;
+    let id = open(&alice, "bob").await;
+    for n in 1..=40 {
+        let text = format!("m{n} {}", "x".repeat(300));
+        alice
+            .request(
+                "messages.send",
+                json!({ "conversationId": id, "text": text }),
+            )
+            .await
+            .unwrap();
+    }
+    // Once Alice has her own last message back, the hub has delivered all 40: none is still
+    // on its way to Bob's new connection, where it would wait (held) within the small budget.
+    message(&mut alice, 40).await;
+    let mut bob = connect_with(&app, "bob", json!({ "conversations": { id.clone(): 0 } })).await;
+    let mut replayed = Vec::new();
+    let resumed = loop {
+        match bob.next_event().await.expect("the greeting") {
+            (kind, message) if kind == "message.new" => {
+                replayed.push(message["seq"].as_u64().unwrap())
+            }
+            (kind, resumed) if kind == "resumed" => break resumed,
+            _ => {}
+        }
+    };
+    let entry = &resumed["conversations"][0];
+    let sent = replayed.len() as u64;
+    assert!(sent > 0 && sent < 40, "{sent} of 40 fit in the budget");
+    assert_eq!(replayed, (1..=sent).collect::<Vec<_>>());
+    assert_eq!(
+        (
+            entry["sent"].as_u64(),
+            entry["complete"].as_bool(),
+            entry["lastSeq"].as_u64()
+        ),
+        (Some(sent), Some(false), Some(40))
+    );
+    // The client pages the rest (in pages that fit its budget), on the same connection.
+    let mut seqs = Vec::new();
+    let mut after = sent;
+    while after < 40 {
+        let page = bob
+            .request(
+                "messages.history",
+                json!({ "conversationId": id, "afterSeq": after, "limit": 10 }),
+            )
+            .await
+            .unwrap();
+        for m in page["messages"].as_array().unwrap() {
+            after = m["seq"].as_u64().unwrap();
+            seqs.push(after);
+        }
+    }
+    assert_eq!(seqs, (sent + 1..=40).collect::<Vec<_>>());
     app.stop().await;
 }

@@ -30,6 +30,19 @@ async fn connect_with(app: &TestApp, user: &str, resume: Value) -> NativeClient 
     client
 }
 
+/// The `message.new` of this seq, skipping earlier ones (a connection also gets its own
+/// messages, and those of a conversation it is not looking at).
+async fn message(client: &mut NativeClient, seq: u64) -> Value {
+    loop {
+        let message = client.next("message.new").await;
+        let got = message["seq"].as_u64().unwrap_or_default();
+        if got == seq {
+            return message;
+        }
+        assert!(got < seq, "seq {got} came before {seq}: {message}");
+    }
+}
+
 /// Opens (gets or creates) the conversation of `a` and `b`; its id.
 async fn open(client: &NativeClient, other: &str) -> String {
     let opened = client

@@ -181,9 +181,10 @@ pub struct MarkConversationDelivered(pub ConversationId);
 pub struct ListNotifications(pub Page);
 
 /// What a reconnecting client has: per conversation, the last seq it holds. The session
-/// gathers what came after each (at most `limit` messages in all), tells the connection's
-/// sink what it is being sent (`ConnectionSink::sent_up_to`), and the dialect sends it before
-/// any live event. Output: a [`Resumed`].
+/// gathers what came after each (at most `limit` messages in all, and no more than half the
+/// connection's outbound byte budget), tells the connection's sink what it is being sent
+/// (`ConnectionSink::sent_up_to`), and the dialect sends it before any live event. Output: a
+/// [`Resumed`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resume {
     pub after: Vec<(ConversationId, Seq)>,

@@ -452,10 +452,12 @@ impl Request for ListNotifications {
     }
 }
 
-/// Reads what came after each seq the client holds, in pages, until the resume's limit; a
-/// conversation the user may not see (or that the store cannot read now) is reported
-/// with its error, and the others are resumed all the same. The sink learns what is sent,
-/// so the live copies of these messages that arrive meanwhile are skipped.
+/// Reads what came after each seq the client holds, in pages, until the resume's limit: a
+/// count of messages, and half the connection's outbound byte budget (the replay is queued at
+/// once, and must not cut the client off as a slow reader). A conversation the user may not
+/// see (or that the store cannot read now) is reported with its error, and the others are
+/// resumed all the same. The sink learns what is sent, so the live copies of these messages
+/// that arrive meanwhile are skipped.
 #[async_trait]
 impl Request for Resume {
     type Output = Resumed;
@@ -463,13 +465,16 @@ impl Request for Resume {
     async fn run(self, session: &mut Session) -> Result<Resumed, WireError> {
         let user = session.actor()?.id().clone();
         let use_cases = session.ctx.use_cases.clone();
-        let mut budget = self.limit;
+        let mut budget = ReplayBudget {
+            messages: self.limit,
+            bytes: session.ctx.limits.outbound_buffer_bytes / 2,
+        };
         let mut conversations = Vec::with_capacity(self.after.len());
         for (id, after) in self.after {
             let mut messages: Vec<Message> = Vec::new();
             let mut from = after;
             let outcome = loop {
-                let want = budget.min(Page::MAX_LIMIT as usize);
+                let want = budget.messages.min(Page::MAX_LIMIT as usize).max(1);
                 let page = match use_cases
                     .catch_up(&user, &id, from, u32::try_from(want).unwrap_or(1))
                     .await
@@ -477,27 +482,28 @@ impl Request for Resume {
                     Ok(page) => page,
                     Err(e) => break Err(WireError::from(e)),
                 };
-                let got = if want == 0 { 0 } else { page.messages.len() };
-                if want > 0 {
-                    messages.extend(page.messages);
+                let fetched = page.messages.len();
+                for message in page.messages {
+                    if !budget.take(&message) {
+                        break;
+                    }
+                    from = message.seq;
+                    messages.push(message);
                 }
-                budget -= got;
-                from = messages.last().map_or(from, |m| m.seq);
-                if from >= page.conversation.last_seq || budget == 0 || got < want {
+                if from >= page.conversation.last_seq || budget.spent() || fetched < want {
                     break Ok(page.conversation);
                 }
             };
             let entry = match outcome {
                 Ok(conversation) => {
-                    let complete = from >= conversation.last_seq;
                     if let Some(last) = messages.last() {
                         session.sink.sent_up_to(&(id.clone(), last.seq));
                     }
                     ResumedConversation {
                         id,
                         after,
+                        complete: from >= conversation.last_seq,
                         outcome: Ok((conversation, messages)),
-                        complete,
                     }
                 }
                 Err(error) => ResumedConversation {
@@ -510,6 +516,40 @@ impl Request for Resume {
             conversations.push(entry);
         }
         Ok(Resumed { conversations })
+    }
+}
+
+/// What a resume may still send.
+struct ReplayBudget {
+    messages: usize,
+    bytes: usize,
+}
+
+impl ReplayBudget {
+    /// Room for the framing and fields around a message's text and attachments.
+    const PER_MESSAGE: usize = 512;
+
+    /// Takes a message if there is room for it.
+    fn take(&mut self, message: &Message) -> bool {
+        let body = &message.body;
+        let size = Self::PER_MESSAGE
+            + body.text.len()
+            + body
+                .attachments
+                .iter()
+                .map(|a| a.url.len() + a.name.len() + a.kind.len() + 64)
+                .sum::<usize>();
+        if self.messages == 0 || size > self.bytes {
+            self.messages = 0;
+            return false;
+        }
+        self.messages -= 1;
+        self.bytes -= size;
+        true
+    }
+
+    fn spent(&self) -> bool {
+        self.messages == 0
     }
 }
 

@@ -184,7 +184,8 @@ pub fn edit(_: &SessionView<'_>, args: &Value) -> Result<EditMessage, WireError>
 /// `{ conversationId, afterSeq? | beforeSeq?, limit? }`; neither: the newest page.
 pub fn history(_: &SessionView<'_>, args: &Value) -> Result<ReadSeqRange, WireError> {
     let obj = data(args, "messages.history")?;
-    let range = match (obj.get("afterSeq"), obj.get("beforeSeq")) {
+    let given = |field| obj.get(field).filter(|v| !v.is_null());
+    let range = match (given("afterSeq"), given("beforeSeq")) {
         (Some(_), Some(_)) => {
             return Err(WireError::new("give afterSeq or beforeSeq, not both"));
         }

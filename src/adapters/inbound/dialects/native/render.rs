@@ -1,7 +1,10 @@
 //! Domain events as native events. Message events go to every connection of every
 //! participant (a native client keeps all its conversations current, not only the one on
-//! screen), carry the message's position for resumed connections, and skip the connection
-//! the change came from (it has the answer to its request).
+//! screen), the sender's own included: a call's record message, posted by the request that
+//! ended the call, reaches that connection too, so every connection sees every seq (a client
+//! drops a seq it holds already, e.g. from the answer to its `messages.send`). They carry the
+//! message's position for resumed connections. Other events skip the connection the change
+//! came from, which has the answer to its request.
 
 use serde_json::json;
 
@@ -25,7 +28,8 @@ pub fn render(event: &DomainEvent) -> Vec<Delivery> {
                 "message.new",
                 message_json(message, Some(receipt)),
             )
-            .at(&message.conversation_id, message.seq),
+            .at(&message.conversation_id, message.seq)
+            .including_origin(),
         ],
         DomainEvent::MessageEdited {
             participants,
@@ -96,11 +100,15 @@ pub fn render(event: &DomainEvent) -> Vec<Delivery> {
             "call.accepted",
             json!({ "call": call_json(call), "answer": data_to_json(answer) }),
         )],
-        DomainEvent::CallBusy { call } => vec![Delivery::new(
-            Audience::Users(vec![call.caller.clone()]),
-            "call.busy",
-            json!({ "call": call_json(call) }),
-        )],
+        // The answer to `call.place` shows the call as placed; this says it ended at once.
+        DomainEvent::CallBusy { call } => vec![
+            Delivery::new(
+                Audience::Users(vec![call.caller.clone()]),
+                "call.busy",
+                json!({ "call": call_json(call) }),
+            )
+            .including_origin(),
+        ],
         DomainEvent::CallDeclined { finished } | DomainEvent::CallEnded { finished } => {
             let session = &finished.session;
             vec![Delivery::new(

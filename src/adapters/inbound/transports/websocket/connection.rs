@@ -50,10 +50,17 @@ pub(super) async fn run(
         ctx.limits.slow_reader_timeout,
     ));
     let mut closing = shared.closing.clone();
+    let mut writer_done = false;
 
     let hello =
         match tokio::time::timeout(shared.keepalive.hello_timeout, next_text(&mut read)).await {
             Ok(Some(Ok(text))) => frames::parse_hello(&text),
+            Ok(Some(Err(refusal))) if refusal.code() == ErrorCode::TooLarge => {
+                tracing::info!(listener = %ctx.name, "hello too large: connection closed");
+                outbox.close(TOO_BIG, "frame too large");
+                let _ = tokio::time::timeout(CLOSE_PATIENCE, writer).await;
+                return;
+            }
             Ok(Some(Err(refusal))) => Err(refusal),
             Ok(None) => {
                 outbox.end("closed before hello".into());
@@ -108,7 +115,10 @@ pub(super) async fn run(
     loop {
         let message = tokio::select! {
             message = tokio::time::timeout(shared.keepalive.idle_timeout, read.next()) => message,
-            _ = &mut writer => break,
+            _ = &mut writer => {
+                writer_done = true;
+                break;
+            }
             _ = closing.wait_for(|closing| *closing) => {
                 outbox.close(GOING_AWAY, "the server is shutting down");
                 break;
@@ -161,7 +171,9 @@ pub(super) async fn run(
     }
     Box::pin(session.close()).await;
     outbox.close(NORMAL, "");
-    let _ = tokio::time::timeout(CLOSE_PATIENCE, writer).await;
+    if !writer_done {
+        let _ = tokio::time::timeout(CLOSE_PATIENCE, writer).await;
+    }
 }
 
 /// The next text frame of the hello phase; a frame of another kind is refused.
@@ -170,6 +182,10 @@ async fn next_text(read: &mut SplitStream<Socket>) -> Option<Result<String, Wire
         return match read.next().await? {
             Ok(Message::Text(text)) => Some(Ok(text.as_str().to_owned())),
             Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => continue,
+            Err(WsError::Capacity(_)) => Some(Err(WireError::coded(
+                ErrorCode::TooLarge,
+                "frame too large",
+            ))),
             Ok(Message::Close(_)) | Err(_) => None,
             Ok(Message::Binary(_)) => Some(Err(WireError::coded(
                 ErrorCode::BadFrame,
@@ -263,6 +279,7 @@ async fn write_loop(
                 outbox.end("closed".into());
                 return;
             }
+            Next::Gone => return,
             Next::CutOff => {
                 let frame = CloseFrame {
                     code: CloseCode::from(POLICY),

@@ -42,7 +42,7 @@ pub(super) fn parse(text: &str) -> Result<Request, BadFrame> {
         Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= MAX_ID_CHARS => {
             Value::String(s)
         }
-        Some(Value::Number(n)) if n.is_u64() || n.is_i64() => Value::Number(n),
+        Some(Value::Number(n)) if n.is_u64() => Value::Number(n),
         None | Some(Value::Null) => {
             return Err(bad(
                 Value::Null,
@@ -52,7 +52,10 @@ pub(super) fn parse(text: &str) -> Result<Request, BadFrame> {
         Some(_) => {
             return Err(bad(
                 Value::Null,
-                format!("id must be a whole number or a string of 1 to {MAX_ID_CHARS} characters"),
+                format!(
+                    "id must be a whole number (0 or more) or a string of 1 to {MAX_ID_CHARS} \
+                     characters"
+                ),
             ));
         }
     };
@@ -139,6 +142,7 @@ mod tests {
             ("[1]", Value::Null),
             (r#"{"type":"x"}"#, Value::Null),
             (r#"{"id":1.5,"type":"x"}"#, Value::Null),
+            (r#"{"id":-1,"type":"x"}"#, Value::Null),
             (r#"{"id":{},"type":"x"}"#, Value::Null),
             (r#"{"id":1}"#, json!(1)),
             (r#"{"id":"k","type":3}"#, json!("k")),

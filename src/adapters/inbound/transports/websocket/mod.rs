@@ -151,10 +151,15 @@ async fn upgrade(State(shared): State<Arc<Shared>>, mut request: Request) -> Res
     };
     let accept = derive_accept_key(key.as_bytes());
     let query = parse_query(request.uri().query());
-    // What the session may read credentials from (Authorization, the cookie and its origin);
-    // the rest of the request is let go.
+    // What the session may read credentials from (Authorization, x-auth-token, the cookie
+    // and its origin); the rest of the request is let go.
     let mut kept = HeaderMap::new();
-    for name in [header::AUTHORIZATION, header::COOKIE, header::ORIGIN] {
+    for name in [
+        header::AUTHORIZATION,
+        header::HeaderName::from_static("x-auth-token"),
+        header::COOKIE,
+        header::ORIGIN,
+    ] {
         if let Some(value) = request.headers().get(&name) {
             kept.insert(name, value.clone());
         }

@@ -40,6 +40,9 @@ struct State {
     /// Per conversation, the seq up to which the greeting sent the messages.
     sent_up_to: HashMap<ConversationId, Seq>,
     cut_off: Option<String>,
+    /// The connection ended without a slow reader (it is gone, or closed already): nothing
+    /// more to say to it.
+    gone: bool,
     /// Set when the connection is to be closed once what is queued went out.
     close: Option<Close>,
 }
@@ -57,8 +60,10 @@ pub(super) enum Next {
     Frame(String),
     /// Everything queued went out: close the connection.
     Close(Close),
-    /// The connection was cut off: close it, nothing more is sent.
+    /// The connection was cut off as a slow reader: close it, nothing more is sent.
     CutOff,
+    /// The connection is gone or closed: stop.
+    Gone,
 }
 
 impl State {
@@ -122,6 +127,9 @@ impl Outbox {
             let queued = self.queued.notified();
             {
                 let mut state = self.lock();
+                if state.gone {
+                    return Next::Gone;
+                }
                 if state.cut_off.is_some() {
                     return Next::CutOff;
                 }
@@ -188,12 +196,17 @@ impl Outbox {
     /// Drops everything waiting and ends the connection (the writer and the session stop).
     pub fn cut_off(&self, why: String) {
         tracing::info!(why, "slow reader: connection closed");
-        self.end(why);
+        self.stop(why, false);
     }
 
-    /// Ends the connection without a word (it is gone already).
+    /// Ends the connection without a word (it is gone already, or closed).
     pub fn end(&self, why: String) {
+        self.stop(why, true);
+    }
+
+    fn stop(&self, why: String, gone: bool) {
         let mut state = self.lock();
+        state.gone |= gone;
         if state.cut_off.is_none() {
             state.frames.clear();
             state.held = None;
