@@ -24,7 +24,8 @@ usage: loadgen chat        [--clients 100 --rooms 50 --rate 10000 --duration 10]
        loadgen idle        [--connections 10000 --settle 3 --hold 30]
        loadgen table RESULT.json...   (Markdown tables of result files, in the given order)
 common options:
-  --url http://127.0.0.1:3001     the Socket.IO server (path /socket.io/ unless given)
+  --url http://127.0.0.1:3001     the Socket.IO server (path /socket.io/ unless given);
+                                  path /ws: switchboard's native protocol instead
   --rest http://127.0.0.1:3000    where POST /api/v1/conversations opens rooms
   --secret S                      HS256 secret of the tokens (default: $JWT_SECRET or bench-secret)
   --service-key K                 the service key for opening rooms (default bench-key)

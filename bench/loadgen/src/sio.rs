@@ -1,6 +1,9 @@
 //! A minimal Socket.IO v5 client over Engine.IO v4, WebSocket transport only: what the
 //! benchmark needs and nothing else (no polling, no reconnection, no binary packets, the
-//! default namespace only).
+//! default namespace only). The same connections speak switchboard's native protocol
+//! (docs/PROTOCOL.md) when the URL's path is `/ws`: the frames the scenarios build and read
+//! stay Socket.IO packets, translated at the socket (`native` below), so every scenario and
+//! its bookkeeping run unchanged on either protocol.
 //!
 //! Frames are text: the first character is the Engine.IO type (`0` open, `1` close, `2`
 //! ping, `3` pong, `4` message), and a message carries a Socket.IO packet whose first
@@ -24,6 +27,8 @@ pub type Ws = WebSocketStream<TcpStream>;
 pub struct Endpoint {
     pub addr: String,
     pub path: String,
+    /// The native protocol (path `/ws`) instead of Socket.IO.
+    pub native: bool,
 }
 
 impl Endpoint {
@@ -39,6 +44,7 @@ impl Endpoint {
         };
         Ok(Self {
             addr: addr.to_owned(),
+            native: path == "/ws",
             path,
         })
     }
@@ -53,6 +59,9 @@ pub async fn open(endpoint: &Endpoint, auth: &str) -> Result<Ws, String> {
     // Browsers and socket.io-client send each frame at once; so do we, or Nagle would add
     // delayed-ACK waits to every measured latency.
     tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+    if endpoint.native {
+        return native::open(endpoint, tcp, auth).await;
+    }
     let url = format!(
         "ws://{}{}?EIO=4&transport=websocket",
         endpoint.addr, endpoint.path
@@ -134,9 +143,9 @@ impl Conn {
 
 /// Runs an open connection in its own task: answers pings, hands packets to `handler` and
 /// writes what the benchmark and the handler send.
-pub fn spawn(conn: usize, ws: Ws, handler: Arc<dyn Handler>) -> Conn {
+pub fn spawn(conn: usize, ws: Ws, handler: Arc<dyn Handler>, native: bool) -> Conn {
     let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(run(conn, ws, rx, handler));
+    tokio::spawn(run(conn, ws, rx, handler, native));
     Conn { tx }
 }
 
@@ -145,7 +154,11 @@ async fn run(
     mut ws: Ws,
     mut rx: mpsc::UnboundedReceiver<Command>,
     handler: Arc<dyn Handler>,
+    native: bool,
 ) {
+    // A native connection's frames become Socket.IO ones on the way in, and the other way
+    // on the way out; its pings are WebSocket pings, which tungstenite answers.
+    let outgoing = |frame: String| if native { native::request(&frame) } else { frame };
     let mut out: Vec<String> = Vec::new();
     let (asked, why) = loop {
         let mut close = false;
@@ -155,6 +168,10 @@ async fn run(
                     let at = Instant::now();
                     let t = t.as_str();
                     match t.as_bytes().first() {
+                        Some(b'{') if native => match native::packet(t) {
+                            Some(packet) => handler.packet(conn, &packet, at, &mut out),
+                            None => {}
+                        },
                         Some(b'2') => out.push("3".to_owned()),
                         Some(b'4') => handler.packet(conn, &t[1..], at, &mut out),
                         Some(b'1') => break (false, "the server closed the Engine.IO session".to_owned()),
@@ -167,11 +184,11 @@ async fn run(
             },
             command = rx.recv() => match command {
                 Some(Command::Send(frame)) => {
-                    out.push(frame);
+                    out.push(outgoing(frame));
                     // Whatever else is queued goes out in the same flush.
                     while let Ok(command) = rx.try_recv() {
                         match command {
-                            Command::Send(frame) => out.push(frame),
+                            Command::Send(frame) => out.push(outgoing(frame)),
                             Command::Close => close = true,
                         }
                     }
@@ -179,12 +196,22 @@ async fn run(
                 Some(Command::Close) | None => close = true,
             },
         }
+        if native {
+            for frame in &mut out {
+                // What the handler answered with (the next message of a closed loop).
+                if !frame.starts_with('{') {
+                    *frame = native::request(frame);
+                }
+            }
+        }
         if let Err(e) = flush(&mut ws, &mut out).await {
             break (false, e);
         }
         if close {
             // Engine.IO close, then the WebSocket close; don't wait long for the server's echo.
-            let _ = ws.send(Message::text("1")).await;
+            if !native {
+                let _ = ws.send(Message::text("1")).await;
+            }
             let _ = tokio::time::timeout(Duration::from_secs(2), ws.close(None)).await;
             break (true, "closed by the benchmark".to_owned());
         }
@@ -292,5 +319,112 @@ mod tests {
         );
         let e = Endpoint::parse("ws://localhost:80/io/").unwrap();
         assert_eq!((e.addr.as_str(), e.path.as_str()), ("localhost:80", "/io/"));
+    }
+}
+
+/// The native protocol, as seen by the Socket.IO-shaped scenarios.
+mod native {
+    use serde_json::Value;
+    use tokio::net::TcpStream;
+    use tokio_tungstenite::client_async;
+
+    use super::{Endpoint, Ws, next_text, send};
+
+    /// Upgrades on `/ws`, says `hello` with `auth` (`{"token":…}`) and waits for `welcome`.
+    pub async fn open(endpoint: &Endpoint, tcp: TcpStream, auth: &str) -> Result<Ws, String> {
+        let url = format!("ws://{}{}", endpoint.addr, endpoint.path);
+        let (mut ws, _) = client_async(url, tcp)
+            .await
+            .map_err(|e| format!("websocket upgrade: {e}"))?;
+        send(&mut ws, format!(r#"{{"type":"hello","data":{auth}}}"#)).await?;
+        let t = next_text(&mut ws).await?;
+        if t.starts_with(r#"{"type":"welcome""#) {
+            Ok(ws)
+        } else {
+            Err(format!("refused: {t:.200}"))
+        }
+    }
+
+    /// `42<id>["send_message",{"chatRoomId":…,"text":…}]` as the native request
+    /// `{"id":<id>,"type":"messages.send","data":{"conversationId":…,"text":…}}`; `join_room`
+    /// likewise becomes `conversations.join`.
+    pub fn request(frame: &str) -> String {
+        let Some(rest) = frame.strip_prefix("42") else {
+            return frame.to_owned();
+        };
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let (id, array) = rest.split_at(digits);
+        let Some(body) = array.strip_prefix("[\"") else {
+            return frame.to_owned();
+        };
+        let Some(end) = body.find('"') else {
+            return frame.to_owned();
+        };
+        let name = &body[..end];
+        let payload = body[end + 1..]
+            .strip_prefix(',')
+            .and_then(|p| p.strip_suffix(']'))
+            .unwrap_or("null");
+        let kind = match name {
+            "send_message" => "messages.send",
+            "join_room" => "conversations.join",
+            other => other,
+        };
+        let payload = payload.replacen(r#""chatRoomId":"#, r#""conversationId":"#, 1);
+        format!(r#"{{"id":{id},"type":"{kind}","data":{payload}}}"#)
+    }
+
+    /// A native frame as a Socket.IO packet (without the Engine.IO `4`): an event
+    /// `{"type":"message.new","data":…}` as `2["receive_message",…]`, an answer
+    /// `{"id":n,"ok":…}` as the ack `3<n>[…]` (a refusal as `[{"error":…}]`).
+    pub fn packet(frame: &str) -> Option<String> {
+        if let Some(rest) = frame.strip_prefix(r#"{"type":""#) {
+            let end = rest.find('"')?;
+            let name = match &rest[..end] {
+                "message.new" => "receive_message",
+                other => other,
+            };
+            let data = rest[end..]
+                .strip_prefix(r#"","data":"#)?
+                .strip_suffix('}')?;
+            return Some(format!(r#"2["{name}",{data}]"#));
+        }
+        let answer: Value = serde_json::from_str(frame).ok()?;
+        let id = answer.get("id")?.as_u64()?;
+        let body = if answer["ok"] == Value::Bool(true) {
+            answer.get("data").cloned().unwrap_or(Value::Null)
+        } else {
+            serde_json::json!({ "error": answer["error"] })
+        };
+        Some(format!("3{id}[{body}]"))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn frames_translate_both_ways() {
+            assert_eq!(
+                request(r#"427["send_message",{"chatRoomId":"r1","text":"6 xx"}]"#),
+                r#"{"id":7,"type":"messages.send","data":{"conversationId":"r1","text":"6 xx"}}"#
+            );
+            assert_eq!(
+                request(r#"420["join_room",{"chatRoomId":"r1"}]"#),
+                r#"{"id":0,"type":"conversations.join","data":{"conversationId":"r1"}}"#
+            );
+            assert_eq!(
+                packet(r#"{"type":"message.new","data":{"seq":1}}"#).unwrap(),
+                r#"2["receive_message",{"seq":1}]"#
+            );
+            assert_eq!(
+                packet(r#"{"id":7,"ok":true,"data":{"seq":1}}"#).unwrap(),
+                r#"37[{"seq":1}]"#
+            );
+            assert_eq!(
+                packet(r#"{"id":7,"ok":false,"error":{"code":"x"}}"#).unwrap(),
+                r#"37[{"error":{"code":"x"}}]"#
+            );
+        }
     }
 }

@@ -141,7 +141,8 @@ pub fn summary(h: &Histogram<u64>) -> Value {
 
 #[derive(Deserialize)]
 struct Delivered<'a> {
-    #[serde(borrow, rename = "chatRoomId")]
+    // chatRoomId: linsta's; conversationId: the native protocol's.
+    #[serde(borrow, rename = "chatRoomId", alias = "conversationId")]
     room: Cow<'a, str>,
     #[serde(borrow, rename = "senderId")]
     sender: Cow<'a, str>,
@@ -382,7 +383,8 @@ impl Traffic {
     fn join_answered(&self, conn: usize, payload: &str) {
         let body = serde_json::from_str::<Vec<Value>>(payload).unwrap_or_default();
         match body.first() {
-            Some(ack) if ack.get("chatRoomId").is_some() => {
+            // linsta answers { chatRoomId }, the native protocol the conversation { id, … }.
+            Some(ack) if ack.get("chatRoomId").is_some() || ack.get("id").is_some() => {
                 self.joined.fetch_add(1, Ordering::Relaxed);
             }
             _ => {

@@ -87,7 +87,7 @@ pub async fn connect_all(
             match opened {
                 Ok(ws) => {
                     track::record(&mut r.1, t0, at);
-                    r.0[i] = Some(sio::spawn(i, ws, handler.clone()));
+                    r.0[i] = Some(sio::spawn(i, ws, handler.clone(), target.socket.native));
                 }
                 Err(e) if r.2.len() < 20 => r.2.push(format!("client {i}: {e}")),
                 Err(_) => {}
