@@ -5,6 +5,7 @@
 #   bench/compare.sh                              # node, memory, sqlite
 #   bench/compare.sh --stores memory,sqlite,postgres,mongo
 #   bench/compare.sh --scenarios chat,idle --no-doc
+#   bench/compare.sh --stores sqlite,sqlite+native  # +native: the native protocol on /ws
 #
 # Scenario sizes (environment): CHAT_CLIENTS=100 CHAT_ROOMS=50 CHAT_RATE=10000 DURATION=10
 # WINDOW=4 MEMBERS=1000 MESSAGES=100 FANOUT_RATE=10 CONNECTIONS=10000 HOLD=30.
@@ -71,12 +72,18 @@ for scenario in "${scenario_list[@]}"; do
   [ -n "${args[$scenario]:-}" ] || { echo "unknown scenario $scenario" >&2; exit 2; }
   for server in node "${store_list[@]}"; do
     n=$((n + 1))
-    if [ "$server" = node ]; then label=node; else label="switchboard $server"; fi
+    # <store>+native: switchboard on that store, driven over its native protocol (/ws on the
+    # native listener) instead of linsta's Socket.IO.
+    store="${server%+native}"
+    protocol=()
+    if [ "$server" = node ]; then label=node
+    elif [ "$store" != "$server" ]; then label="switchboard $store, native"; protocol=(--url ws://127.0.0.1:3000/ws)
+    else label="switchboard $server"; fi
     file="$out/$(printf %02d "$n")-$scenario-$server.json"
     echo "[compare] $scenario, $label" >&2
     # shellcheck disable=SC2086 # the scenario's options are words
     log="$out/$(basename "$file" .json).log"
-    if "$root/bench/run.sh" "$server" "$scenario" ${args[$scenario]} --label "$label" --out "$file" \
+    if "$root/bench/run.sh" "$store" "$scenario" ${args[$scenario]} "${protocol[@]}" --label "$label" --out "$file" \
         2> >(tee "$log" >&2); then
       results+=("$file")
     else
