@@ -9,27 +9,18 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use super::stores::native_on;
 use super::{connect, connect_with, open};
+use crate::support::TestApp;
 use crate::support::native_client::Inbox;
-use crate::support::{self, TestApp};
-use switchboard::bootstrap::config::{StoreKind, StoreSettings};
 
 /// How many live messages Alice takes before her connection drops, cycling: a drop right
 /// after the greeting, mid-stream, and after a longer run.
 const TAKEN_BEFORE_DROP: [usize; 5] = [0, 1, 3, 7, 2];
 
-/// The native listener on `store`, without the per-connection event rate limit: Bob posts as
-/// fast as the store takes it.
-async fn app_on(store: StoreSettings) -> TestApp {
-    support::spawn_app_with(store, &["native".into()], |s| {
-        s.limits.events_per_second = 0
-    })
-    .await
-}
-
-async fn drops_lose_nothing(app: TestApp, drops: usize) {
-    let alice = connect(&app, "alice").await;
-    let bob = connect(&app, "bob").await;
+async fn drops_lose_nothing(app: &TestApp, drops: usize) {
+    let alice = connect(app, "alice").await;
+    let bob = connect(app, "bob").await;
     let id = open(&alice, "bob").await;
     drop(alice);
 
@@ -57,7 +48,7 @@ async fn drops_lose_nothing(app: TestApp, drops: usize) {
     inbox.track(&id);
     let mut arrival: Vec<u64> = Vec::new();
     for round in 0..=drops {
-        let mut alice = connect_with(&app, "alice", inbox.resume()).await;
+        let mut alice = connect_with(app, "alice", inbox.resume()).await;
         let last = round == drops;
         if last {
             done.store(true, Ordering::Release);
@@ -116,52 +107,32 @@ async fn drops_lose_nothing(app: TestApp, drops: usize) {
     );
     assert_eq!(inbox.duplicates, 0, "no message was sent twice");
     eprintln!("{drops} drops: {total} messages, all received once and in order");
-    app.stop().await;
+}
+
+/// The native listener on `store`, without the per-connection event rate limit (Bob posts as
+/// fast as the store takes it), through `drops` forced drops.
+async fn drops_on(store: &str, drops: usize) {
+    let Some(on) = native_on(store, |s| s.limits.events_per_second = 0).await else {
+        return;
+    };
+    drops_lose_nothing(&on.app, drops).await;
+    on.stop().await;
 }
 
 #[cfg(feature = "sqlite")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_drops_on_sqlite_lose_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = StoreSettings {
-        kind: StoreKind::Sqlite,
-        sqlite_path: dir.path().join("drops.db"),
-        ..StoreSettings::default()
-    };
-    drops_lose_nothing(app_on(store).await, 100).await;
+    drops_on("sqlite", 100).await;
 }
 
 #[cfg(feature = "postgres")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drops_on_postgres_lose_nothing() {
-    let database = match support::postgres::TestDatabase::create("sb_drops").await {
-        Ok(database) => database,
-        Err(err) => {
-            support::real_servers::unreachable("PostgreSQL", err);
-            return;
-        }
-    };
-    let store = StoreSettings {
-        kind: StoreKind::Postgres,
-        postgres_url: Some(database.url.clone()),
-        ..StoreSettings::default()
-    };
-    drops_lose_nothing(app_on(store).await, 40).await;
-    drop(database);
+    drops_on("postgres", 40).await;
 }
 
 #[cfg(feature = "mongo")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drops_on_mongodb_lose_nothing() {
-    use crate::support::mongo::{MongoServer, TestMongoDatabase};
-    let Some((_, _, database)) = TestMongoDatabase::open(MongoServer::ReplicaSet).await else {
-        return;
-    };
-    let store = StoreSettings {
-        kind: StoreKind::Mongo,
-        mongo_uri: Some(database.uri.clone()),
-        mongo_database: Some(database.name.clone()),
-        ..StoreSettings::default()
-    };
-    drops_lose_nothing(app_on(store).await, 25).await;
+    drops_on("mongo", 25).await;
 }

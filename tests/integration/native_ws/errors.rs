@@ -11,6 +11,8 @@ async fn app() -> TestApp {
     support::spawn_app(&["native".into()]).await
 }
 
+super::stores::on_every_store!(bad_requests_get_stable_codes_and_the_connection_stays_usable);
+
 /// Connects with this hello data and expects the refusal: its error code and close code.
 async fn refused_at_hello(app: &TestApp, hello: Value) -> (String, Option<u16>) {
     let mut client = NativeClient::connect(app.url("native"), hello)
@@ -97,11 +99,9 @@ async fn a_first_frame_that_is_not_hello_is_refused() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_requests_get_stable_codes_and_the_connection_stays_usable() {
-    let app = app().await;
-    let mut alice = connect(&app, "alice").await;
-    let carol = connect(&app, "carol").await;
+async fn bad_requests_get_stable_codes_and_the_connection_stays_usable(app: &TestApp) {
+    let mut alice = connect(app, "alice").await;
+    let carol = connect(app, "carol").await;
     let theirs = open(&carol, "dave").await;
 
     // Frames that are not requests: answered with the id when it could be read, else null.
@@ -241,7 +241,6 @@ async fn bad_requests_get_stable_codes_and_the_connection_stays_usable() {
         .await
         .unwrap();
     assert_eq!(sent["seq"], 1);
-    app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,18 +7,19 @@ use serde_json::json;
 use super::{connect, connect_with, message, notify, open};
 use crate::support::{self, TestApp};
 
-async fn app() -> TestApp {
-    support::spawn_app(&["native".into()]).await
-}
+super::stores::on_every_store!(
+    conversations_messages_and_receipts,
+    notifications_presence_and_typing,
+    a_call_rings_is_answered_relays_signals_and_ends,
+    a_resumed_connection_gets_what_it_missed_then_live_events,
+);
 
 /// Nothing more arrives within a moment (what a test checks after the events it expects).
 const QUIET: Duration = Duration::from_millis(200);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conversations_messages_and_receipts() {
-    let app = app().await;
-    let alice = connect(&app, "alice").await;
-    let mut bob = connect(&app, "bob").await;
+async fn conversations_messages_and_receipts(app: &TestApp) {
+    let alice = connect(app, "alice").await;
+    let mut bob = connect(app, "bob").await;
 
     let opened = alice
         .request(
@@ -264,17 +265,14 @@ async fn conversations_messages_and_receipts() {
     bob.next("message.new").await;
     let list = bob.request("conversations.list", json!({})).await.unwrap();
     assert_eq!(list["conversations"][0]["id"], id.as_str());
-    app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn notifications_presence_and_typing() {
-    let app = app().await;
-    let mut alice = connect(&app, "alice").await;
-    let mut bob = connect(&app, "bob").await;
+async fn notifications_presence_and_typing(app: &TestApp) {
+    let mut alice = connect(app, "alice").await;
+    let mut bob = connect(app, "bob").await;
     let id = open(&alice, "bob").await;
 
-    notify(&app, "bob", "Ann liked your post").await;
+    notify(app, "bob", "Ann liked your post").await;
     let live = bob.next("notification.new").await;
     assert_eq!(
         (live["type"].as_str(), live["message"].as_str()),
@@ -303,7 +301,7 @@ async fn notifications_presence_and_typing() {
         bob.next("notifications.read").await["notificationId"],
         live["id"]
     );
-    notify(&app, "bob", "second").await;
+    notify(app, "bob", "second").await;
     bob.next("notification.new").await;
     assert_eq!(
         bob.request("notifications.readAll", json!(null))
@@ -321,8 +319,8 @@ async fn notifications_presence_and_typing() {
     // Pending: what was stored while the user had no connection comes on request.
     drop(bob);
     tokio::time::sleep(Duration::from_millis(100)).await;
-    notify(&app, "bob", "while away").await;
-    let mut bob = connect(&app, "bob").await;
+    notify(app, "bob", "while away").await;
+    let mut bob = connect(app, "bob").await;
     let pending = bob
         .request("notifications.pending", json!(null))
         .await
@@ -376,14 +374,11 @@ async fn notifications_presence_and_typing() {
     while let Some((kind, _)) = alice.try_next_event(Duration::from_millis(200)).await {
         assert_ne!(kind, "typing", "the typist is not told about itself");
     }
-    app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_call_rings_is_answered_relays_signals_and_ends() {
-    let app = app().await;
-    let mut alice = connect(&app, "alice").await;
-    let mut bob = connect(&app, "bob").await;
+async fn a_call_rings_is_answered_relays_signals_and_ends(app: &TestApp) {
+    let mut alice = connect(app, "alice").await;
+    let mut bob = connect(app, "bob").await;
     let id = open(&alice, "bob").await;
 
     let call = alice
@@ -439,14 +434,11 @@ async fn a_call_rings_is_answered_relays_signals_and_ends() {
     let declined = bob.request("call.decline", json!(null)).await.unwrap();
     assert_eq!(declined["reason"], "declined");
     assert_eq!(alice.next("call.ended").await["call"]["reason"], "declined");
-    app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_resumed_connection_gets_what_it_missed_then_live_events() {
-    let app = app().await;
-    let alice = connect(&app, "alice").await;
-    let mut bob = connect(&app, "bob").await;
+async fn a_resumed_connection_gets_what_it_missed_then_live_events(app: &TestApp) {
+    let alice = connect(app, "alice").await;
+    let mut bob = connect(app, "bob").await;
     let id = open(&alice, "bob").await;
     alice
         .request(
@@ -466,7 +458,7 @@ async fn a_resumed_connection_gets_what_it_missed_then_live_events() {
             .await
             .unwrap();
     }
-    let mut bob = connect_with(&app, "bob", json!({ "conversations": { id.clone(): 1 } })).await;
+    let mut bob = connect_with(app, "bob", json!({ "conversations": { id.clone(): 1 } })).await;
     for n in 2..=5 {
         let message = bob.next_event().await.expect("a missed message");
         assert_eq!(
@@ -504,11 +496,11 @@ async fn a_resumed_connection_gets_what_it_missed_then_live_events() {
     assert_eq!(bob.next("message.new").await["seq"], 6);
 
     // A conversation the user is not in is reported, and the rest still resumes.
-    let carol = connect(&app, "carol").await;
+    let carol = connect(app, "carol").await;
     let dave = open(&carol, "dave").await;
     drop(carol);
     let mut bob = connect_with(
-        &app,
+        app,
         "bob",
         json!({ "conversations": { id.clone(): 6, dave.clone(): 0 } }),
     )
@@ -521,7 +513,6 @@ async fn a_resumed_connection_gets_what_it_missed_then_live_events() {
         .find(|c| c["conversationId"] == dave.as_str())
         .unwrap();
     assert_eq!(refused["error"]["code"], "forbidden", "{resumed}");
-    app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

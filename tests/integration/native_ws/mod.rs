@@ -1,10 +1,12 @@
 //! The native protocol over the raw WebSocket, end to end with the reference client
 //! (`support::native_client`): every capability (`flows`), every error path (`errors`), and
-//! resuming without loss across forced drops on SQLite, PostgreSQL and MongoDB (`drops`).
+//! resuming without loss across forced drops (`drops`); each on memory, SQLite, PostgreSQL and
+//! MongoDB (`stores`).
 
 mod drops;
 mod errors;
 mod flows;
+mod stores;
 
 use serde_json::{Value, json};
 
