@@ -49,8 +49,12 @@ impl NativeClient {
     /// Connects to `base` (`http://host:port`), says `hello` with `data` (`{ token, resume }`),
     /// and returns the client; the greeting (`welcome`, a resume's messages) arrives as events.
     pub async fn connect(base: &str, hello: Value) -> Result<Self, String> {
-        let url = format!("{}/ws", base.replacen("http", "ws", 1));
-        let (socket, _) = tokio_tungstenite::connect_async(url.as_str())
+        Self::connect_to(&endpoint(base), hello).await
+    }
+
+    /// `connect`, to the endpoint's full URL (`ws://host:port/ws?…`).
+    pub async fn connect_to(url: &str, hello: Value) -> Result<Self, String> {
+        let (socket, _) = tokio_tungstenite::connect_async(url)
             .await
             .map_err(|e| format!("connect {url}: {e}"))?;
         let (mut write, mut read) = socket.split();
@@ -184,6 +188,11 @@ impl Drop for NativeClient {
         // The reader task owns the socket's read half: without it, the socket closes.
         self.reader.abort();
     }
+}
+
+/// The native endpoint of a listener's base URL (`http://host:port`).
+pub fn endpoint(base: &str) -> String {
+    format!("{}/ws", base.replacen("http", "ws", 1))
 }
 
 fn answer(frame: &Value) -> Result<Value, Refused> {

@@ -1,5 +1,6 @@
 //! Values from the families' documented examples, shared by the dialects' tests.
 
+use crate::adapters::inbound::protocol::SessionView;
 use crate::domain::{
     Conversation, ConversationContext, ConversationId, DataValue, Message, MessageBody, MessageId,
     MessageKind, MessageRules, NewMessage, NewNotification, Notification, NotificationId, Seq,
@@ -14,6 +15,11 @@ pub const BOB: &str = "66f1234567890abcdef0000b";
 
 pub fn uid(s: &str) -> UserId {
     UserId::parse(s).unwrap()
+}
+
+/// What a dialect sees of a connection of `user`, bound to no conversation.
+pub fn view(user: &UserProfile) -> SessionView<'_> {
+    SessionView { user, bound: None }
 }
 
 pub fn profile(id: &str, name: &str) -> UserProfile {

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::dialect::SessionView;
 use super::wire::WireError;
-use crate::domain::{ConversationId, MessageId, NotificationId, UserId};
+use crate::domain::{ConversationContext, ConversationId, MessageId, NotificationId, UserId};
 
 /// The first argument as an object. `what` names the event for the message.
 pub fn object<'a>(args: &'a Value, what: &str) -> Result<&'a Map<String, Value>, WireError> {
@@ -51,6 +51,23 @@ pub fn count(obj: &Map<String, Value>, field: &str, default: u64) -> Result<u64,
 pub fn small_count(obj: &Map<String, Value>, field: &str, default: u32) -> Result<u32, WireError> {
     let n = count(obj, field, u64::from(default))?;
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// `context`: an object of ids (`{ "orderId": "…" }`); absent or `null` is no context.
+pub fn context(obj: &Map<String, Value>) -> Result<ConversationContext, WireError> {
+    let map = match obj.get("context") {
+        None | Some(Value::Null) => return Ok(ConversationContext::default()),
+        Some(Value::Object(map)) => map,
+        Some(_) => return Err(WireError::new("context must be an object")),
+    };
+    let pairs = map
+        .iter()
+        .map(|(key, value)| match value {
+            Value::String(s) => Ok((key.clone(), s.clone())),
+            _ => Err(WireError::new(format!("context.{key} must be a string"))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    ConversationContext::new(pairs).map_err(|e| WireError::new(format!("context: {e}")))
 }
 
 pub fn conversation_id(obj: &Map<String, Value>, field: &str) -> Result<ConversationId, WireError> {

@@ -4,16 +4,13 @@
 use serde_json::json;
 
 use super::*;
-use crate::adapters::inbound::dialects::fixtures::{ALICE, AT, BOB, ROOM, message, profile, uid};
+use crate::adapters::inbound::dialects::fixtures::{
+    ALICE, AT, BOB, ROOM, message, profile, uid, view,
+};
 use crate::domain::call::EndReason;
 use crate::domain::{
     Attachment, CallId, CallInfo, CallOutcome, CallState, ConversationId, DataValue, MessageKind,
-    UserProfile,
 };
-
-fn view(user: &UserProfile) -> SessionView<'_> {
-    SessionView { user, bound: None }
-}
 
 #[test]
 fn the_table_has_the_family_events() {

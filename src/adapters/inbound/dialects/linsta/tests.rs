@@ -5,14 +5,10 @@ use serde_json::json;
 use super::json::message_with_sender_json;
 use super::*;
 use crate::adapters::inbound::dialects::fixtures::{
-    ALICE, BOB, ROOM, conversation, message, notification, profile, uid,
+    ALICE, BOB, ROOM, conversation, message, notification, profile, uid, view,
 };
 use crate::app::History;
-use crate::domain::{ConversationId, MessageReceipt, UserProfile};
-
-fn view(user: &UserProfile) -> SessionView<'_> {
-    SessionView { user, bound: None }
-}
+use crate::domain::{ConversationId, MessageReceipt};
 
 #[test]
 fn the_table_has_the_family_events() {

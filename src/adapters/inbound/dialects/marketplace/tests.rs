@@ -3,12 +3,8 @@
 use serde_json::json;
 
 use super::*;
-use crate::adapters::inbound::dialects::fixtures::{ALICE, BOB, ROOM, message, profile, uid};
-use crate::domain::{PresenceChange, Timestamp, TypingChange, UserProfile};
-
-fn view(user: &UserProfile) -> SessionView<'_> {
-    SessionView { user, bound: None }
-}
+use crate::adapters::inbound::dialects::fixtures::{ALICE, BOB, ROOM, message, profile, uid, view};
+use crate::domain::{PresenceChange, Timestamp, TypingChange};
 
 #[test]
 fn the_table_has_the_family_events() {

@@ -10,9 +10,7 @@ use crate::adapters::inbound::protocol::{
 };
 use crate::adapters::json::data_from_json;
 use crate::app::PostMessage;
-use crate::domain::{
-    Attachment, CallType, ConversationContext, ConversationId, MessageKind, Seq, UserId,
-};
+use crate::domain::{Attachment, CallType, ConversationId, MessageKind, Seq, UserId};
 use crate::ports::Page;
 
 /// The page size when a request gives none.
@@ -77,20 +75,7 @@ pub fn open(view: &SessionView<'_>, args: &Value) -> Result<OpenConversation, Wi
             .ok_or_else(|| WireError::new(format!("participantIds[{i}] must be a user id")))?;
         participants.push(id);
     }
-    let context = match obj.get("context") {
-        None | Some(Value::Null) => ConversationContext::default(),
-        Some(Value::Object(map)) => {
-            let pairs = map
-                .iter()
-                .map(|(k, v)| match v {
-                    Value::String(s) => Ok((k.clone(), s.clone())),
-                    _ => Err(WireError::new(format!("context.{k} must be a string"))),
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            ConversationContext::new(pairs).map_err(|e| WireError::new(format!("context: {e}")))?
-        }
-        Some(_) => return Err(WireError::new("context must be an object")),
-    };
+    let context = args::context(obj)?;
     Ok(OpenConversation {
         participants,
         context,

@@ -19,9 +19,7 @@ use crate::adapters::inbound::transports::http::{
 };
 use crate::adapters::inbound::wire_time::iso_millis;
 use crate::adapters::json::{data_from_json, data_to_json};
-use crate::domain::{
-    ConversationContext, DataValue, NewNotification, Notification, Role, UserId, UserProfile,
-};
+use crate::domain::{DataValue, NewNotification, Notification, Role, UserId, UserProfile};
 
 pub fn router() -> Router<RestState> {
     Router::new()
@@ -38,7 +36,7 @@ async fn open_conversation(
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let participants = participant_ids(&body)?;
-    let context = context(&body)?;
+    let context = args::context(&body)?;
     let (conversation, _) = state
         .use_cases
         .open_conversation(&caller.requester(), participants, context)
@@ -75,25 +73,6 @@ fn participant_ids(body: &Map<String, Value>) -> Result<Vec<UserId>, ApiError> {
             }
         })
         .collect()
-}
-
-/// `context`: an object of ids (`{ "orderId": "…" }`); absent or `null` is no context.
-fn context(body: &Map<String, Value>) -> Result<ConversationContext, ApiError> {
-    let map = match body.get("context") {
-        None | Some(Value::Null) => return Ok(ConversationContext::default()),
-        Some(Value::Object(map)) => map,
-        Some(_) => return Err(ApiError::bad_request("context must be an object")),
-    };
-    let pairs = map
-        .iter()
-        .map(|(key, value)| match value {
-            Value::String(s) => Ok((key.clone(), s.clone())),
-            _ => Err(ApiError::bad_request(format!(
-                "context.{key} must be a string"
-            ))),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    ConversationContext::new(pairs).map_err(|e| ApiError::bad_request(format!("context: {e}")))
 }
 
 /// `200 { id, name, email, avatar, role }`: the profile as stored. Fields left out (or blank)

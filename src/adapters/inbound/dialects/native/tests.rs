@@ -5,14 +5,10 @@ use serde_json::json;
 
 use super::*;
 use crate::adapters::inbound::dialects::fixtures::{
-    ALICE, BOB, ROOM, conversation, message, profile, uid,
+    ALICE, BOB, ROOM, conversation, message, profile, uid, view,
 };
 use crate::adapters::inbound::protocol::{Audience, ErrorCode, Resume, SendMessage, SeqRange};
 use crate::domain::{MessageReceipt, Seq};
-
-fn view(user: &crate::domain::UserProfile) -> SessionView<'_> {
-    SessionView { user, bound: None }
-}
 
 #[test]
 fn the_table_has_every_request_of_the_protocol() {

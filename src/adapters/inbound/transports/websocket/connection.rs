@@ -240,7 +240,8 @@ async fn write_loop(
         let next = tokio::select! {
             next = outbox.next() => next,
             _ = ping.tick() => {
-                if !write(&mut sink, Message::Ping(Default::default()), stall, &outbox).await {
+                let ping = sink.send(Message::Ping(Default::default()));
+                if !within(stall, &outbox, ping).await {
                     return;
                 }
                 continue;
@@ -255,52 +256,29 @@ async fn write_loop(
                     }
                     sink.flush().await
                 };
-                match tokio::time::timeout(stall, batch).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => {
-                        outbox.end(format!("write failed: {e}"));
-                        return;
-                    }
-                    Err(_) => {
-                        outbox.cut_off(format!("nothing read for {stall:?}"));
-                        let _ = tokio::time::timeout(CLOSE_PATIENCE, sink.close()).await;
-                        return;
-                    }
+                if !within(stall, &outbox, batch).await {
+                    return;
                 }
             }
             Next::Close(close) => {
-                let frame = CloseFrame {
-                    code: CloseCode::from(close.code),
-                    reason: close.reason.into(),
-                };
-                let _ =
-                    tokio::time::timeout(CLOSE_PATIENCE, sink.send(Message::Close(Some(frame))))
-                        .await;
+                send_close(&mut sink, close.code, close.reason).await;
                 outbox.end("closed".into());
                 return;
             }
+            Next::CutOff => return send_close(&mut sink, POLICY, "slow reader".into()).await,
             Next::Gone => return,
-            Next::CutOff => {
-                let frame = CloseFrame {
-                    code: CloseCode::from(POLICY),
-                    reason: "slow reader".into(),
-                };
-                let _ =
-                    tokio::time::timeout(CLOSE_PATIENCE, sink.send(Message::Close(Some(frame))))
-                        .await;
-                return;
-            }
         }
     }
 }
 
-async fn write(
-    sink: &mut SplitSink<Socket, Message>,
-    message: Message,
+/// Runs a write; `false` (and the connection ended) when it failed, or when the client did
+/// not take it within `stall` (cut off as a slow reader).
+async fn within(
     stall: Duration,
     outbox: &Outbox,
+    write: impl Future<Output = Result<(), WsError>>,
 ) -> bool {
-    match tokio::time::timeout(stall, sink.send(message)).await {
+    match tokio::time::timeout(stall, write).await {
         Ok(Ok(())) => true,
         Ok(Err(e)) => {
             outbox.end(format!("write failed: {e}"));
@@ -311,4 +289,14 @@ async fn write(
             false
         }
     }
+}
+
+/// A close frame, if the client takes it soon.
+async fn send_close(sink: &mut SplitSink<Socket, Message>, code: u16, reason: String) {
+    let frame = CloseFrame {
+        code: CloseCode::from(code),
+        reason: reason.into(),
+    };
+    let close = sink.send(Message::Close(Some(frame)));
+    let _ = tokio::time::timeout(CLOSE_PATIENCE, close).await;
 }

@@ -67,6 +67,24 @@ pub(super) enum Next {
 }
 
 impl State {
+    /// Cuts a slow reader off (logged once).
+    fn cut_off(&mut self, why: String) {
+        if self.cut_off.is_none() {
+            tracing::info!(why, "slow reader: connection closed");
+        }
+        self.stop(why);
+    }
+
+    /// Drops everything waiting; nothing more is queued.
+    fn stop(&mut self, why: String) {
+        if self.cut_off.is_none() {
+            self.frames.clear();
+            self.held = None;
+            self.bytes = 0;
+            self.cut_off = Some(why);
+        }
+    }
+
     fn already_sent(&self, position: Option<&Position>) -> bool {
         position.is_some_and(|(conversation, seq)| {
             self.sent_up_to
@@ -195,7 +213,6 @@ impl Outbox {
 
     /// Drops everything waiting and ends the connection (the writer and the session stop).
     pub fn cut_off(&self, why: String) {
-        tracing::info!(why, "slow reader: connection closed");
         self.stop(why, false);
     }
 
@@ -207,11 +224,10 @@ impl Outbox {
     fn stop(&self, why: String, gone: bool) {
         let mut state = self.lock();
         state.gone |= gone;
-        if state.cut_off.is_none() {
-            state.frames.clear();
-            state.held = None;
-            state.bytes = 0;
-            state.cut_off = Some(why);
+        if gone {
+            state.stop(why);
+        } else {
+            state.cut_off(why);
         }
         drop(state);
         self.queued.notify_one();
@@ -229,11 +245,7 @@ impl Outbox {
                 "{} bytes waiting, the limit is {}",
                 state.bytes, self.max_bytes
             );
-            tracing::info!(why, "slow reader: connection closed");
-            state.frames.clear();
-            state.held = None;
-            state.bytes = 0;
-            state.cut_off = Some(why);
+            state.cut_off(why);
             self.settled.notify_waiters();
         }
     }
