@@ -7,6 +7,7 @@ pub mod clock;
 pub mod connection;
 pub mod event_bus;
 pub mod ids;
+pub mod import;
 pub mod presence;
 pub mod store;
 pub mod typing;
@@ -17,6 +18,10 @@ pub use clock::Clock;
 pub use connection::{ConnectionRef, NodeId};
 pub use event_bus::{BusError, EventBus, EventEnvelope, EventSubscription};
 pub use ids::IdGenerator;
+pub use import::{
+    Batches, ImportProgress, ImportSink, LegacyConversation, LegacyCounts, LegacyMessage,
+    LegacyRead, LegacySource, Quiet, Read, SourceError,
+};
 pub use presence::{PresenceError, PresenceRegistry};
 pub use store::{
     Appended, CallSessionStore, ConversationStore, MessageStore, NotificationStore, Page,
