@@ -1,6 +1,6 @@
 //! The `switchboard` binary: loads the settings, starts logging, builds the app and runs its
 //! listeners until SIGINT or SIGTERM; `check-config` shows what a start would use, `migrate`
-//! brings the store's schema up to date.
+//! brings the store's schema up to date, `import` brings a Node server's data into the store.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -33,6 +33,36 @@ enum Command {
     /// Apply the configured store's pending schema migrations, then exit (the server also
     /// applies them at start).
     Migrate,
+    /// Import a Node server's data (conversations, messages with their read state,
+    /// notifications, users) into the configured store; safe to run again, which imports
+    /// only what is new (docs/MIGRATION.md).
+    Import(ImportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ImportArgs {
+    /// Which Node server the data comes from: calmora, marketplace, kaajkaam, linsta or
+    /// quickclinic.
+    #[arg(long)]
+    family: String,
+    /// Its database: mongodb://… (database from the URI or --database) or postgres://….
+    #[arg(long, value_name = "URI")]
+    from: String,
+    /// The MongoDB database to read, when the URI names none.
+    #[arg(long)]
+    database: Option<String>,
+    /// A TOML file overriding the family's default field and collection names.
+    #[arg(long, value_name = "FILE")]
+    mapping: Option<PathBuf>,
+    /// Read everything and report what would change, writing nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Records per read and per write.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    batch: u32,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Opt-in (`--features mimalloc`): the trade is in Cargo.toml and docs/PERFORMANCE.md.
@@ -56,6 +86,12 @@ async fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+        Command::Import(args) => {
+            let Some(settings) = start(cli.config.as_deref()) else {
+                return ExitCode::FAILURE;
+            };
+            import(&settings, args).await
         }
         Command::Migrate => {
             let Some(settings) = start(cli.config.as_deref()) else {
@@ -122,6 +158,39 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let app = build(settings).await?;
     let listeners = serve::bind(&settings.listeners).await?;
     serve::run(&app, listeners, serve::shutdown_signal()).await
+}
+
+async fn import(settings: &Settings, args: ImportArgs) -> ExitCode {
+    use switchboard::app::import::ImportOptions;
+    use switchboard::bootstrap::{ImportRequest, run_import};
+    let request = ImportRequest {
+        family: args.family,
+        from: args.from,
+        database: args.database,
+        mapping: args.mapping,
+        options: ImportOptions {
+            batch: args.batch as usize,
+            dry_run: args.dry_run,
+        },
+    };
+    let progress = switchboard::adapters::inbound::progress_bar::TerminalProgress::new();
+    match run_import(&settings.store, &request, &progress).await {
+        Ok(report) => {
+            if args.json {
+                match serde_json::to_string_pretty(&report) {
+                    Ok(json) => println!("{json}"),
+                    Err(err) => eprintln!("error: {err}"),
+                }
+            } else {
+                print!("{report}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            tracing::error!("{err:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// `RUST_LOG`, when set, overrides `log.filter`, as Rust developers expect.

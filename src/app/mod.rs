@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod calls;
 pub mod conversations;
 pub mod error;
+pub mod import;
 pub mod messages;
 pub mod notifications;
 pub mod presence;

@@ -6,6 +6,7 @@
 mod cluster;
 pub mod config;
 mod http_server;
+mod import;
 mod listeners;
 pub mod serve;
 mod stores;
@@ -24,6 +25,7 @@ use crate::domain::{ConversationPolicy, MessageRules, Role};
 use crate::ports::{Clock, EventBus, IdGenerator, NodeId, Stores, TokenVerifier};
 use config::{AuthSettings, Settings};
 
+pub use import::{ImportParts, ImportRequest, open_import, run_import};
 pub use listeners::ListenerService;
 pub use stores::{migrate, open_stores};
 

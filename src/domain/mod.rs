@@ -22,7 +22,8 @@ pub use call::{
     CallError, CallOutcome, CallSession, CallState, CallType, EndReason, FinishedCall, LineState,
 };
 pub use conversation::{
-    Conversation, ConversationContext, ConversationError, LastMessage, MarkKind, ParticipantState,
+    CHOSEN_ID_KEY, Conversation, ConversationContext, ConversationError, LastMessage, MarkKind,
+    ParticipantState,
 };
 pub use data::DataValue;
 pub use events::{DomainEvent, Signal};

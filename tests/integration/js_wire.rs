@@ -109,6 +109,11 @@ fn suites(dialects: &[&str]) -> Vec<String> {
 /// Runs the named `tests/js` files with `node --test` against `app`, stops the app, and
 /// fails with Node's report when a Node test failed.
 async fn run_node_suite(app: support::TestApp, tests: &[String]) {
+    run_node_suite_with(app, tests, &[]).await;
+}
+
+/// `run_node_suite` with more environment variables for the suite.
+pub async fn run_node_suite_with(app: support::TestApp, tests: &[String], env: &[(&str, String)]) {
     tokio::task::spawn_blocking(support::ensure_node_modules)
         .await
         .expect("the npm install task")
@@ -131,6 +136,7 @@ async fn run_node_suite(app: support::TestApp, tests: &[String]) {
             support::RING_TIMEOUT_SECS.to_string(),
         )
         .env("SB_MAX_FILE_BYTES", support::MAX_FILE_BYTES.to_string())
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -13,7 +13,14 @@ mod support;
 mod app_flow;
 mod bus_contract;
 mod http_hardening;
+// Reads MongoDB and PostgreSQL sources into every durable store.
+#[cfg(all(feature = "sqlite", feature = "postgres", feature = "mongo"))]
+mod import;
 mod js_wire;
+#[cfg(any(feature = "mongo", feature = "postgres"))]
+mod legacy_fixtures_check;
+#[cfg(any(feature = "mongo", feature = "postgres"))]
+mod legacy_source;
 mod listener_policy;
 #[cfg(feature = "mongo")]
 mod mongo;

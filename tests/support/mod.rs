@@ -1,11 +1,13 @@
 //! What the test binaries share (`integration`, `features`): the whole server started
 //! in-process on ephemeral ports with a listener per chosen dialect on the memory store (or a
-//! chosen one), the test secrets, HS256 tokens, the Node.js setup of `tests/js`, and real
-//! database servers (`real_servers`, `postgres`, `mongo`).
+//! chosen one), the test secrets, HS256 tokens, the Node.js setup of `tests/js`, real
+//! database servers (`real_servers`, `postgres`, `mongo`), and generated legacy databases of
+//! the Node servers for the import (`legacy_fixtures`).
 
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
 
+pub mod legacy_fixtures;
 #[cfg(feature = "mongo")]
 pub mod mongo;
 pub mod native_client;

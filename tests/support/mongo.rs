@@ -80,6 +80,34 @@ impl TestMongoDatabase {
         }
     }
 
+    /// A fresh, empty database name on `server` (dropped with the value), without the
+    /// adapter's collections and indexes: where a Node server's legacy data is generated, or
+    /// an import creates them. `None` when the server is unreachable outside CI.
+    pub async fn empty(server: MongoServer) -> Option<Self> {
+        let uri = server.uri();
+        let ping = async {
+            let mut options = mongodb::options::ClientOptions::parse(&uri).await?;
+            options.server_selection_timeout = Some(Duration::from_secs(5));
+            let client = mongodb::Client::with_options(options)?;
+            let ping = client
+                .database("admin")
+                .run_command(mongodb::bson::doc! { "ping": 1 })
+                .await;
+            client.shutdown().await;
+            ping
+        };
+        match ping.await {
+            Ok(_) => Some(Self {
+                uri,
+                name: unique_name("sblegacy"),
+            }),
+            Err(err) => {
+                unreachable(&server.describe(), err);
+                None
+            }
+        }
+    }
+
     /// What the adapter connects with; it detects the write path, as in production.
     pub fn settings(&self) -> MongoSettings {
         MongoSettings {

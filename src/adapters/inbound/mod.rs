@@ -6,6 +6,8 @@
 pub mod auth;
 pub mod dialects;
 pub mod hub;
+/// The terminal progress bar of `switchboard import`.
+pub mod progress_bar;
 pub mod protocol;
 pub mod session;
 pub mod transports;

@@ -228,8 +228,8 @@ async fn indexes_are_created_at_start_and_again_harmlessly() {
         names,
         [
             "conversationId_sender_clientKey_unique",
-            "conversationId_seq_unique",
-            "identityKey_unique",
+            "conversationId_seq_unique_where_set",
+            "identityKey_unique_where_set",
             "participants_updatedAt",
             "parties_unique",
             "state_startedAt",

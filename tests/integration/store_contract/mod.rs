@@ -8,6 +8,7 @@
 
 mod calls;
 mod conversations;
+mod import_sink;
 mod messages;
 mod notifications;
 pub mod support;

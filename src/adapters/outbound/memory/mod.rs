@@ -1,4 +1,5 @@
-//! In-memory implementations of every store port, for tests and throwaway runs.
+//! In-memory implementations of every store port and of the import sink, for tests and
+//! throwaway runs.
 //!
 //! They are the reference behaviour of the store contract: each operation is written with the
 //! domain's own rules (`Conversation::apply_posted`, `apply_mark`, `is_visible_to`,
@@ -7,6 +8,7 @@
 
 mod calls;
 mod conversations;
+mod import;
 mod messages;
 mod notifications;
 mod users;
@@ -16,12 +18,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use calls::MemoryCallSessionStore;
 pub use conversations::MemoryConversationStore;
+pub use import::MemoryImportSink;
 pub use messages::MemoryMessageStore;
 pub use notifications::MemoryNotificationStore;
 pub use users::MemoryUserDirectory;
 
 use crate::domain::{ClientKey, Conversation, ConversationId, Message, MessageId, UserId};
-use crate::ports::{StoreError, Stores};
+use crate::ports::{ImportSink, StoreError, Stores};
 
 /// A fresh, empty set of in-memory stores. The conversation and message stores share one
 /// state, so that an append and its conversation changes happen under one lock.
@@ -34,6 +37,23 @@ pub fn memory_stores() -> Stores {
         users: Arc::new(MemoryUserDirectory::default()),
         calls: Arc::new(MemoryCallSessionStore::default()),
     }
+}
+
+/// Fresh, empty in-memory stores and an import sink that writes into them: what the sink
+/// saves, the stores read back.
+pub fn memory_stores_with_import() -> (Stores, Arc<dyn ImportSink>) {
+    let chat = SharedChat::default();
+    let notifications = Arc::new(MemoryNotificationStore::default());
+    let users = Arc::new(MemoryUserDirectory::default());
+    let stores = Stores {
+        conversations: Arc::new(MemoryConversationStore::new(chat.clone())),
+        messages: Arc::new(MemoryMessageStore::new(chat.clone())),
+        notifications: notifications.clone(),
+        users: users.clone(),
+        calls: Arc::new(MemoryCallSessionStore::default()),
+    };
+    let sink = Arc::new(MemoryImportSink::new(chat, notifications, users));
+    (stores, sink)
 }
 
 /// Conversations and their messages: one state because appending changes both.

@@ -60,26 +60,33 @@ fn all() -> Vec<Index> {
     use names::{CALLS, CONVERSATIONS, MESSAGES, NOTIFICATIONS};
     vec![
         // Get-or-create: one conversation per participant set and context, also when
-        // several requests create it at once.
+        // several requests create it at once. Only over documents that have the key, so that
+        // a Node server still writing its own documents into the same collection during an
+        // import (docs/MIGRATION.md) is not refused by it.
         index(
             CONVERSATIONS,
-            "identityKey_unique",
+            "identityKey_unique_where_set",
             doc! { "identityKey": 1 },
         )
-        .unique(),
+        .unique()
+        .only_where(doc! { "identityKey": { "$exists": true } }),
         // A user's list (newest activity first), unread total and contacts.
         index(
             CONVERSATIONS,
             "participants_updatedAt",
             doc! { "participants": 1, "updatedAt": -1, "_id": -1 },
         ),
-        // History pages and catch-up by seq; unique, so no seq is ever taken twice.
+        // History pages and catch-up by seq; unique, so no seq is ever taken twice. Partial
+        // for the same reason as the identity key (legacy messages have no seq until they
+        // are imported); every query by seq says `seq: { $exists: true }` so that MongoDB's
+        // planner may use it.
         index(
             MESSAGES,
-            "conversationId_seq_unique",
+            "conversationId_seq_unique_where_set",
             doc! { "conversationId": 1, "seq": 1 },
         )
-        .unique(),
+        .unique()
+        .only_where(doc! { "seq": { "$exists": true } }),
         // A resent message (same sender, same client key) is stored once.
         index(
             MESSAGES,
@@ -115,12 +122,34 @@ fn all() -> Vec<Index> {
     ]
 }
 
-/// Creates every index that is missing.
+/// Indexes of earlier versions, replaced by the partial ones above: the same keys under a
+/// new name, since MongoDB cannot change an index's options in place.
+const REPLACED: [(&str, &str); 2] = [
+    (names::CONVERSATIONS, "identityKey_unique"),
+    (names::MESSAGES, "conversationId_seq_unique"),
+];
+
+/// Drops the indexes of earlier versions (`REPLACED`) where they exist, then creates every
+/// index that is missing.
 ///
 /// # Errors
 /// `Unavailable` when the server refuses one (e.g. an index of that name exists with other
 /// keys, or existing documents break a unique index), naming it.
 pub(super) async fn ensure(db: &Database) -> Result<(), StoreError> {
+    for (collection, name) in REPLACED {
+        // An index or a collection that is not there is what we want: nothing to drop.
+        if let Err(e) = db.collection::<Document>(collection).drop_index(name).await {
+            let missing = matches!(
+                *e.kind,
+                mongodb::error::ErrorKind::Command(ref c) if c.code == 27 || c.code == 26
+            );
+            if !missing {
+                return Err(StoreError::Unavailable(format!(
+                    "dropping the replaced index {name} on {collection}: {e}"
+                )));
+            }
+        }
+    }
     for index in all() {
         let (collection, name) = (index.collection, index.name);
         db.collection::<Document>(collection)

@@ -213,7 +213,10 @@ async fn apply_to_conversation(
 async fn repair_summary(c: &Collections, conversation: &ConversationId) -> Result<(), StoreError> {
     let newest = c
         .messages
-        .find_one(doc! { "conversationId": id_to_bson(conversation.as_str()) })
+        .find_one(doc! {
+            "conversationId": id_to_bson(conversation.as_str()),
+            "seq": { "$exists": true },
+        })
         .sort(doc! { "seq": -1 })
         .await
         .map_err(store_error)?;
@@ -359,7 +362,10 @@ impl MessageStore for MongoMessageStore {
         let docs = collect(
             self.collections
                 .messages
-                .find(doc! { "conversationId": id_to_bson(conversation.as_str()) })
+                .find(doc! {
+                    "conversationId": id_to_bson(conversation.as_str()),
+                    "seq": { "$exists": true },
+                })
                 .sort(doc! { "seq": -1 })
                 .skip(skip_of(page))
                 .limit(i64::from(page.limit))
@@ -383,7 +389,7 @@ impl MessageStore for MongoMessageStore {
                 .messages
                 .find(doc! {
                     "conversationId": id_to_bson(conversation.as_str()),
-                    "seq": { "$gt": seq_to_db(after) },
+                    "seq": { "$exists": true, "$gt": seq_to_db(after) },
                 })
                 .sort(doc! { "seq": 1 })
                 .limit(i64::from(limit))

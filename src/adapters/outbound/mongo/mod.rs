@@ -8,12 +8,18 @@
 //! transactions (replica sets and sharded clusters do, a standalone server does not). The one
 //! multi-document write, appending a message, runs in a transaction when it can and otherwise
 //! relies on an order of writes that a crash between them cannot corrupt (see `messages.rs`).
+//!
+//! `MongoImportSink` (`import.rs`) writes an import (`switchboard import`) into the same
+//! layout, in place beside a Node server's documents; it connects the same way, without
+//! creating the indexes.
 
 mod calls;
 mod conversations;
 mod documents;
 mod errors;
+mod import;
 mod indexes;
+mod legacy_check;
 mod messages;
 mod notifications;
 mod users;
@@ -28,6 +34,7 @@ use mongodb::{Client, Database};
 
 pub use calls::MongoCallSessionStore;
 pub use conversations::MongoConversationStore;
+pub use import::MongoImportSink;
 pub use messages::MongoMessageStore;
 pub use notifications::MongoNotificationStore;
 pub use users::MongoUserDirectory;
@@ -55,13 +62,62 @@ pub struct MongoSettings {
 pub struct MongoStores;
 
 impl MongoStores {
-    /// Connects, checks the server answers, creates the indexes, and returns the five stores
+    /// Connects, checks the server answers and that the database holds no Node server
+    /// documents that were never imported, creates the indexes, and returns the five stores
     /// sharing one client (and so one connection pool).
     ///
     /// # Errors
     /// `Unavailable` when the URI is invalid, the server does not answer within
-    /// `settings.timeout`, or the indexes cannot be created.
+    /// `settings.timeout`, unimported documents are there (the message names the import
+    /// command), or the indexes cannot be created.
     pub async fn connect(settings: &MongoSettings) -> Result<(Stores, StoreInfo), StoreError> {
+        let Connected {
+            client,
+            db,
+            database,
+            transactions,
+        } = Connected::open(settings).await?;
+        legacy_check::refuse_unimported(&db).await?;
+        indexes::ensure(&db).await?;
+        let info = StoreInfo {
+            database,
+            transactions,
+        };
+        let stores = Self::stores(&client, db, transactions, settings.timeout);
+        Ok((stores, info))
+    }
+
+    fn stores(client: &Client, db: Database, transactions: bool, retry_budget: Duration) -> Stores {
+        let collections = Collections::of(&db);
+        let client = transactions.then(|| client.clone());
+        Stores {
+            conversations: Arc::new(MongoConversationStore::new(collections.clone())),
+            messages: Arc::new(MongoMessageStore::new(
+                collections.clone(),
+                client,
+                retry_budget,
+            )),
+            notifications: Arc::new(MongoNotificationStore::new(collections.clone())),
+            users: Arc::new(MongoUserDirectory::new(collections.clone())),
+            calls: Arc::new(MongoCallSessionStore::new(collections)),
+        }
+    }
+}
+
+/// A client on the database `settings` name, whose server answered.
+pub(super) struct Connected {
+    client: Client,
+    db: Database,
+    /// The database's name.
+    database: String,
+    /// Whether the deployment runs multi-document transactions.
+    transactions: bool,
+}
+
+impl Connected {
+    /// Connects and checks that the server answers within `settings.timeout`; what both the
+    /// stores and the import sink open. The errors are those of `MongoStores::connect`.
+    async fn open(settings: &MongoSettings) -> Result<Self, StoreError> {
         let mut options = ClientOptions::parse(&settings.uri)
             .await
             .map_err(|e| StoreError::Unavailable(format!("bad MongoDB URI: {e}")))?;
@@ -86,30 +142,12 @@ impl MongoStores {
                 ))
             })?
             .map_err(store_error)?;
-        let transactions = supports_transactions(&hello);
-        indexes::ensure(&db).await?;
-        let info = StoreInfo {
+        Ok(Self {
+            transactions: supports_transactions(&hello),
+            client,
+            db,
             database,
-            transactions,
-        };
-        let stores = Self::stores(&client, db, transactions, settings.timeout);
-        Ok((stores, info))
-    }
-
-    fn stores(client: &Client, db: Database, transactions: bool, retry_budget: Duration) -> Stores {
-        let collections = Collections::of(&db);
-        let client = transactions.then(|| client.clone());
-        Stores {
-            conversations: Arc::new(MongoConversationStore::new(collections.clone())),
-            messages: Arc::new(MongoMessageStore::new(
-                collections.clone(),
-                client,
-                retry_budget,
-            )),
-            notifications: Arc::new(MongoNotificationStore::new(collections.clone())),
-            users: Arc::new(MongoUserDirectory::new(collections.clone())),
-            calls: Arc::new(MongoCallSessionStore::new(collections)),
-        }
+        })
     }
 }
 

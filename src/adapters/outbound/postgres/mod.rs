@@ -7,6 +7,9 @@
 //! trip; the rules that must hold under concurrency rest on unique constraints (get-or-create,
 //! client keys, the busy rule) and on the conversation's row lock (gap-free seqs).
 //!
+//! `PgImportSink` writes an import (`switchboard import`) into the same tables, on a pool
+//! opened the same way (`open_pool`).
+//!
 //! A connection that breaks, mid-request or while idle, makes that request fail with
 //! `StoreError::Unavailable`; nothing is retried behind the caller's back, since the caller
 //! decides whether a write may be repeated. The pool tests a connection when it comes back
@@ -17,6 +20,8 @@
 
 mod calls;
 mod conversations;
+mod import;
+mod legacy_check;
 mod messages;
 mod notifications;
 mod rows;
@@ -30,6 +35,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 pub use calls::PgCallSessionStore;
 pub use conversations::PgConversationStore;
+pub use import::PgImportSink;
 pub use messages::PgMessageStore;
 pub use notifications::PgNotificationStore;
 pub use users::PgUserDirectory;
@@ -49,31 +55,16 @@ impl PgStores {
     ///
     /// # Errors
     /// `Unavailable` when the URL is malformed, the server cannot be reached within
-    /// `connect_timeout`, it refuses the login or the database, or the migrations fail. The
+    /// `connect_timeout`, it refuses the login or the database, the migrations fail, or
+    /// QuickClinic's tables hold rows that were never imported (`legacy_check`). The
     /// message names the server and database, never the password.
     pub async fn connect(
         url: &str,
         max_connections: u32,
         connect_timeout: Duration,
     ) -> Result<Stores, StoreError> {
-        // The migrator's "already exists, skipping" notices would be logged at every start.
-        let options = parse(url)?.options([("client_min_messages", "warning")]);
-        let server = describe_options(&options);
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .acquire_timeout(connect_timeout)
-            // sqlx's default, stated because recovery after an outage rests on it: an idle
-            // connection that broke while the server was away is replaced, not handed out.
-            .test_before_acquire(true)
-            .connect_with(options)
-            .await
-            .map_err(|e| connect_error(&server, connect_timeout, e))?;
-        sqlx::migrate!("./migrations/postgres")
-            .run(&pool)
-            .await
-            .map_err(|e| {
-                StoreError::Unavailable(format!("migrating the PostgreSQL schema of {server}: {e}"))
-            })?;
+        let (pool, server) = open_pool(url, max_connections, connect_timeout).await?;
+        legacy_check::refuse_unimported(&pool, &server).await?;
         Ok(Self::stores(pool))
     }
 
@@ -94,6 +85,35 @@ impl PgStores {
             calls: Arc::new(PgCallSessionStore::new(pool)),
         }
     }
+}
+
+/// A pool on the database at `url`, its schema brought up to date, and the database's
+/// description (`PgStores::describe`); what both the stores and the import sink open. The
+/// errors are those of `PgStores::connect`.
+async fn open_pool(
+    url: &str,
+    max_connections: u32,
+    connect_timeout: Duration,
+) -> Result<(PgPool, String), StoreError> {
+    // The migrator's "already exists, skipping" notices would be logged at every start.
+    let options = parse(url)?.options([("client_min_messages", "warning")]);
+    let server = describe_options(&options);
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections.max(1))
+        .acquire_timeout(connect_timeout)
+        // sqlx's default, stated because recovery after an outage rests on it: an idle
+        // connection that broke while the server was away is replaced, not handed out.
+        .test_before_acquire(true)
+        .connect_with(options)
+        .await
+        .map_err(|e| connect_error(&server, connect_timeout, e))?;
+    sqlx::migrate!("./migrations/postgres")
+        .run(&pool)
+        .await
+        .map_err(|e| {
+            StoreError::Unavailable(format!("migrating the PostgreSQL schema of {server}: {e}"))
+        })?;
+    Ok((pool, server))
 }
 
 fn parse(url: &str) -> Result<PgConnectOptions, StoreError> {

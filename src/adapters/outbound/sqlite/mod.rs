@@ -11,6 +11,8 @@
 //! commits the appends waiting from every connection together (`appender`, group commit):
 //! one commit per batch, not per message.
 //!
+//! `SqliteImportSink` writes an import (`switchboard import`) into the same tables.
+//!
 //! `db` opens the pool and keeps the store working after a fault once its cause is gone (a
 //! full disk), and failing, rather than acknowledging lost writes, when the file is deleted
 //! under the running server.
@@ -19,6 +21,7 @@ mod appender;
 mod calls;
 mod conversations;
 mod db;
+mod import;
 mod messages;
 mod notifications;
 mod rows;
@@ -31,6 +34,7 @@ use std::sync::Arc;
 
 pub use calls::SqliteCallSessionStore;
 pub use conversations::SqliteConversationStore;
+pub use import::SqliteImportSink;
 pub use messages::SqliteMessageStore;
 pub use notifications::SqliteNotificationStore;
 pub use users::SqliteUserDirectory;
