@@ -41,9 +41,8 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct ImportArgs {
-    /// Which Node server the data comes from: calmora, marketplace, kaajkaam, linsta or
-    /// quickclinic.
-    #[arg(long)]
+    /// Which Node server's layout the data has.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(switchboard::bootstrap::import_families()))]
     family: String,
     /// Its database: mongodb://… (database from the URI or --database) or postgres://….
     #[arg(long, value_name = "URI")]

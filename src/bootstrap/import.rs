@@ -1,5 +1,5 @@
-//! `switchboard import`: opens the legacy source the `--from` URI names (MongoDB for calmora,
-//! marketplace, kaajkaam and linsta; PostgreSQL for quickclinic, or whichever the URI says)
+//! `switchboard import`: opens the legacy source the `--from` URI names (MongoDB or
+//! PostgreSQL, whichever the URI says)
 //! with the family's field mapping, and the configured store as the import sink, then runs
 //! `crate::app::import`.
 
@@ -22,6 +22,17 @@ pub struct ImportRequest {
     /// A TOML file overriding the family's default field names.
     pub mapping: Option<PathBuf>,
     pub options: ImportOptions,
+}
+
+/// The families `switchboard import` reads (none without the `mongo` and `postgres` features).
+pub fn import_families() -> Vec<&'static str> {
+    #[cfg(any(feature = "mongo", feature = "postgres"))]
+    return crate::adapters::outbound::legacy::Family::ALL
+        .iter()
+        .map(|f| f.as_str())
+        .collect();
+    #[cfg(not(any(feature = "mongo", feature = "postgres")))]
+    Vec::new()
 }
 
 /// What an import runs on: the source and the sink, opened.

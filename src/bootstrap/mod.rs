@@ -25,7 +25,7 @@ use crate::domain::{ConversationPolicy, MessageRules, Role};
 use crate::ports::{Clock, EventBus, IdGenerator, NodeId, Stores, TokenVerifier};
 use config::{AuthSettings, Settings};
 
-pub use import::{ImportParts, ImportRequest, open_import, run_import};
+pub use import::{ImportParts, ImportRequest, import_families, open_import, run_import};
 pub use listeners::ListenerService;
 pub use stores::{migrate, open_stores};
 

@@ -38,11 +38,12 @@ pub struct LegacyConversation {
     pub id: ConversationId,
     pub participants: Vec<UserId>,
     /// What this family's dialect puts in the context of such a conversation (orderId,
-    /// doctorId/patientId, the chosen id of a calmora chat, …), so that its lookups find it.
+    /// doctorId/patientId, the chosen id of a chat named by its client, …), so that its
+    /// lookups find it.
     pub context: ConversationContext,
     pub created_at: Timestamp,
     pub updated_at: Option<Timestamp>,
-    /// The legacy per-user unread counter (kaajkaam's `unreadCount` map), for the report.
+    /// The legacy per-user unread counter (an `unreadCount` map), for the report.
     pub unread_counts: Vec<(UserId, u64)>,
     /// `false` when the legacy server soft-deleted it (`isActive: false`).
     pub active: bool,

@@ -14,8 +14,8 @@ pub mod legacy {
     //! `mapping.rs` where their records keep each field (defaults per family, docs/
     //! LEGACY_SHAPES.md, plus an operator's mapping file), `record.rs` maps one record (as
     //! JSON) through it, and the two sources stream their database in the order the import
-    //! needs: `mongo_source.rs` (calmora, marketplace, kaajkaam, linsta) and
-    //! `postgres_source.rs` (quickclinic).
+    //! needs: `mongo_source.rs` and `postgres_source.rs`. The one place outside the
+    //! dialects that names the families (ARCHITECTURE.md): their databases' layouts.
 
     pub mod family;
     pub mod mapping;

@@ -153,7 +153,7 @@ async fn messages_get_seqs_in_order_and_the_flags_give_the_marks() {
         batch: 2,
         dry_run: false,
     };
-    let report = import("kaajkaam", &one_conversation(), &sink, &Quiet, options)
+    let report = import("family", &one_conversation(), &sink, &Quiet, options)
         .await
         .unwrap();
 
@@ -188,7 +188,7 @@ async fn a_second_run_over_stored_data_writes_nothing() {
     let saved = Saved::default();
     let first = empty_sink(&saved);
     import(
-        "kaajkaam",
+        "family",
         &one_conversation(),
         &first,
         &Quiet,
@@ -213,7 +213,7 @@ async fn a_second_run_over_stored_data_writes_nothing() {
         .returning(move |_, _| Ok(messages.clone()));
     sink.expect_save().never();
     let report = import(
-        "kaajkaam",
+        "family",
         &one_conversation(),
         &sink,
         &Quiet,
@@ -248,7 +248,7 @@ async fn a_duplicate_of_a_stored_conversation_keeps_its_own_id() {
         Ok(())
     });
     let report = import(
-        "linsta",
+        "family",
         &one_conversation(),
         &sink,
         &Quiet,
@@ -275,7 +275,7 @@ async fn messages_of_a_missing_conversation_are_skipped_and_reported() {
             legacy_message(3, "c", "a", &[]),
         ],
     };
-    let report = import("kaajkaam", &source, &sink, &Quiet, ImportOptions::default())
+    let report = import("family", &source, &sink, &Quiet, ImportOptions::default())
         .await
         .unwrap();
     assert_eq!(report.orphan_messages.count, 2);
@@ -300,7 +300,7 @@ async fn a_dry_run_reads_and_counts_but_never_writes() {
     // A conversation without messages: counted once, in the conversations phase.
     source.conversations.push(legacy_conversation("empty"));
     source.conversations[1].participants = vec![uid("a"), uid("z")];
-    let report = import("kaajkaam", &source, &sink, &Quiet, options)
+    let report = import("family", &source, &sink, &Quiet, options)
         .await
         .unwrap();
     assert!(report.dry_run);

@@ -1,4 +1,4 @@
-//! `MongoSource`: a Node server's MongoDB database (calmora, marketplace, kaajkaam, linsta)
+//! `MongoSource`: a Node server's MongoDB database (the families born on MongoDB)
 //! read as legacy records. Each document becomes a JSON value (`document_to_json`: ObjectIds
 //! as their hex string, dates as ISO-8601 text with milliseconds) and goes through the
 //! family's `Mapping` (`record.rs`).

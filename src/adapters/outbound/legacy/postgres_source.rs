@@ -1,4 +1,4 @@
-//! `PgSource`: a Node server's PostgreSQL database (quickclinic's Prisma tables) read as
+//! `PgSource`: a Node server's PostgreSQL database (Prisma's tables) read as
 //! legacy records. Each row becomes a JSON value (`row_to_json`) and goes through the
 //! family's `Mapping` (`record.rs`), so the source needs no knowledge of the column types.
 //!

@@ -10,8 +10,9 @@
 //! yet stored: a message is stored once it has a `seq`, a conversation once it has an
 //! `identityKey`, a notification once it reads back through this layout.
 //!
-//! The unique indexes may not exist during an import (a legacy database), so `save` checks
-//! for taken message ids, taken seqs and a held identity key itself, before it writes. The
+//! `save` checks for taken message ids, taken seqs and a held identity key itself, before it
+//! writes, and says which was taken; the partial unique indexes (created at connect) are the
+//! backstop against a writer that slips in between. The
 //! writes of a batch go in one `update` command (many statements, in order) rather than one
 //! round trip per document. Where the deployment runs transactions, `save` runs in one;
 //! without, the messages are written before the conversation, so that an interrupted save
@@ -29,7 +30,7 @@ use serde::Serialize;
 use super::documents::{ConversationDoc, MessageDoc, NotificationDoc};
 use super::errors::store_error;
 use super::values::{corrupt, date, id_from_bson, id_to_bson, ids_to_bson, parse_id};
-use super::{Collections, Connected, MongoSettings, collect, names};
+use super::{Collections, Connected, MongoSettings, collect, indexes, names};
 use crate::adapters::outbound::stored::{seq_from_db, seq_to_db};
 use crate::domain::{
     Conversation, ConversationId, Message, MessageId, Notification, Seq, UserProfile,
@@ -54,11 +55,14 @@ pub struct MongoImportSink {
 
 impl MongoImportSink {
     /// Connects and checks that the server answers within `settings.timeout`, as
-    /// `MongoStores::connect` does. Indexes are not created here: a legacy database's
-    /// documents would break the unique ones until they are imported.
+    /// `MongoStores::connect` does, and creates the store's indexes: the unique ones cover
+    /// only documents with the field they guard (`identityKey`, `seq`), so a legacy
+    /// database's documents, and those a Node server still writes during the import, are
+    /// outside them; the (conversation, seq) one serves the import's lookups.
     ///
     /// # Errors
-    /// `Unavailable` when the URI is invalid or the server does not answer in time.
+    /// `Unavailable` when the URI is invalid, the server does not answer in time, or an index
+    /// cannot be created.
     pub async fn connect(settings: &MongoSettings) -> Result<Self, StoreError> {
         let Connected {
             client,
@@ -66,6 +70,7 @@ impl MongoImportSink {
             transactions,
             ..
         } = Connected::open(settings).await?;
+        indexes::ensure(&db).await?;
         Ok(Self {
             collections: Collections::of(&db),
             db,

@@ -56,7 +56,7 @@ impl PgStores {
     /// # Errors
     /// `Unavailable` when the URL is malformed, the server cannot be reached within
     /// `connect_timeout`, it refuses the login or the database, the migrations fail, or
-    /// QuickClinic's tables hold rows that were never imported (`legacy_check`). The
+    /// a Node server's tables hold rows that were never imported (`legacy_check`). The
     /// message names the server and database, never the password.
     pub async fn connect(
         url: &str,
