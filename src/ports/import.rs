@@ -55,10 +55,7 @@ pub enum LegacyRead {
     /// Who read it and when (`readBy: [{ userId, readAt }]`).
     By(Vec<(UserId, Option<Timestamp>)>),
     /// One flag for every recipient (`isRead`, `readAt`).
-    Flag {
-        read: bool,
-        at: Option<Timestamp>,
-    },
+    Flag { read: bool, at: Option<Timestamp> },
     /// The family kept no read state.
     Unknown,
 }
@@ -130,8 +127,7 @@ pub trait ImportSink: Send + Sync {
     async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>, StoreError>;
 
     /// The id of the stored conversation with this identity key (`Conversation::key`), if any.
-    async fn conversation_with_key(&self, key: &str)
-    -> Result<Option<ConversationId>, StoreError>;
+    async fn conversation_with_key(&self, key: &str) -> Result<Option<ConversationId>, StoreError>;
 
     /// The highest seq among the conversation's stored messages; `Seq::ZERO` when none.
     async fn max_seq(&self, conversation: &ConversationId) -> Result<Seq, StoreError>;

@@ -15,7 +15,7 @@
 //! Deterministic: the same plan writes the same data, ids included. Memory stays bounded:
 //! conversations are generated and written a batch at a time (at most `BATCH` documents or
 //! rows per write); with `keep_details: false` the manifest keeps totals and the planted
-//! anomalies only. `add_more` appends a second round (later messages, new read marks,
+//! anomalies only. `add_more` appends a later round (later messages, new read marks,
 //! notification changes) for the import-again-at-cut-over test.
 //!
 //! Used by the integration tests (`support::legacy_fixtures`) and by
@@ -656,6 +656,10 @@ impl Rng {
         &items[self.below(items.len() as u64) as usize]
     }
 
+    fn pick_str(&mut self, items: &[&'static str]) -> &'static str {
+        items[self.below(items.len() as u64) as usize]
+    }
+
     fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
             let j = self.below(i as u64 + 1) as usize;
@@ -893,7 +897,7 @@ fn text(rng: &mut Rng, features: &mut Features) -> String {
         let target = rng.upto(1_000, 4_000);
         let mut out = String::with_capacity(target + 64);
         while out.len() < target {
-            out.push_str(*rng.pick(PHRASES));
+            out.push_str(rng.pick_str(PHRASES));
             out.push(' ');
         }
         features.long_texts += 1;
@@ -905,7 +909,7 @@ fn text(rng: &mut Rng, features: &mut Features) -> String {
         if i > 0 {
             out.push(' ');
         }
-        out.push_str(*rng.pick(PHRASES));
+        out.push_str(rng.pick_str(PHRASES));
     }
     out
 }
