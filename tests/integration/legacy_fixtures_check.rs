@@ -275,41 +275,20 @@ fn grew(before: &Manifest, after: &Manifest) {
 #[cfg(feature = "mongo")]
 mod mongo {
     use std::collections::{BTreeMap, BTreeSet};
-    use std::time::Duration;
 
     use mongodb::bson::{Bson, Document, doc};
-    use mongodb::options::ClientOptions;
 
     use super::{Raw, RawConversation, RawMessage, RawNotification, agrees, grew, small_plan};
     use crate::support::legacy_fixtures::{
         Family, Manifest, Plan, Target, add_more, manifest_of, write, write_mongo,
     };
     use crate::support::mongo::{MongoServer, TestMongoDatabase};
-    use crate::support::real_servers::{unique_name, unreachable};
 
     /// A throwaway database on `server` (dropped with the value), or `None` when the server
     /// is unreachable outside CI. The adapter's `open` is not used: it would create this
     /// server's own collections and indexes where the legacy ones go.
     async fn database(server: MongoServer) -> Option<TestMongoDatabase> {
-        let uri = server.uri();
-        let mut options = ClientOptions::parse(&uri).await.expect("a MongoDB URI");
-        options.server_selection_timeout = Some(Duration::from_secs(5));
-        let client = mongodb::Client::with_options(options).expect("a MongoDB client");
-        let ping = client
-            .database("admin")
-            .run_command(doc! { "ping": 1 })
-            .await;
-        client.shutdown().await;
-        match ping {
-            Ok(_) => Some(TestMongoDatabase {
-                uri,
-                name: unique_name("sblegacy"),
-            }),
-            Err(err) => {
-                unreachable(&format!("the MongoDB test server at {uri}"), err);
-                None
-            }
-        }
+        TestMongoDatabase::empty(server).await
     }
 
     /// A BSON type, as the shapes name them.
