@@ -45,6 +45,8 @@ pub struct ImportReport {
     pub conversations: Tally,
     pub messages: Tally,
     pub notifications: Tally,
+    /// Profiles: `updated` counts those created or filled in (`new` stays 0: the sink does
+    /// not tell the two apart).
     pub users: Tally,
     /// Documents or rows that could not be mapped (a missing or bad field), skipped.
     pub unreadable: Finding,
@@ -126,7 +128,12 @@ impl fmt::Display for ImportReport {
             }
         } else {
             tally(f, "notifications", &self.notifications)?;
-            tally(f, "users", &self.users)?;
+            // A profile is created or filled in: one count, `updated`.
+            writeln!(
+                f,
+                "  {:<14} {:>10} read {:>10} created or filled in",
+                "users", self.users.read, self.users.updated
+            )?;
         }
         if self.hidden_conversations > 0 {
             writeln!(
