@@ -61,14 +61,51 @@ fn assemble(rows: Vec<JoinedRow>) -> Result<Vec<Conversation>, StoreError> {
     Ok(conversations)
 }
 
+/// The parameters of a statement that writes a conversation and its participants: $1 id,
+/// $2 identity key, $3 context, $4 created, $5 updated, $6 last seq, $7-$9 the last message
+/// (text, sender, time), then one array each over the participants in order: $10 user,
+/// $11 delivered seq, $12 delivered time, $13 read seq, $14 read time, $15 hidden through.
+pub(super) trait BindConversation<'q> {
+    fn bind_conversation(self, c: &'q Conversation, key: &'q str) -> Self;
+}
+
+/// One body for both kinds of query that write a conversation (`sqlx::query` and
+/// `sqlx::query_scalar` have no common `bind`).
+macro_rules! bind_conversation_for {
+    ([$($generics:tt)*] $query:ty) => {
+        impl<$($generics)*> BindConversation<'q> for $query {
+            fn bind_conversation(self, c: &'q Conversation, key: &'q str) -> Self {
+                let last = c.last_message.as_ref();
+                let p = &c.participants;
+                self.bind(c.id.as_str())
+                    .bind(key)
+                    .bind(context_to_json(&c.context))
+                    .bind(time_to_db(c.created_at))
+                    .bind(time_to_db(c.updated_at))
+                    .bind(seq_to_db(c.last_seq))
+                    .bind(last.map(|m| m.text.as_str()))
+                    .bind(last.map(|m| m.sender.as_str()))
+                    .bind(last.map(|m| time_to_db(m.at)))
+                    .bind(p.iter().map(|p| p.user_id.as_str()).collect::<Vec<_>>())
+                    .bind(p.iter().map(|p| seq_to_db(p.delivered.seq)).collect::<Vec<_>>())
+                    .bind(p.iter().map(|p| times_to_db(p.delivered.at)).collect::<Vec<_>>())
+                    .bind(p.iter().map(|p| seq_to_db(p.read.seq)).collect::<Vec<_>>())
+                    .bind(p.iter().map(|p| times_to_db(p.read.at)).collect::<Vec<_>>())
+                    .bind(p.iter().map(|p| p.hidden_through.map(seq_to_db)).collect::<Vec<_>>())
+            }
+        }
+    };
+}
+
+bind_conversation_for!(['q, O: Send + Unpin] sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>);
+bind_conversation_for!(['q] sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>);
+
 /// Inserts the conversation and its participants in one statement, unless a conversation
 /// with the same identity key exists (unique by the key's SHA-256: a key can be longer than
 /// an index entry may be; see migration 0002). Returns whether it inserted. Waiting on a concurrent
 /// insert of the same key is PostgreSQL's part of `ON CONFLICT`: the loser does nothing, and
 /// the winner's rows are committed, so the caller's next statement sees them.
 async fn insert(pool: &PgPool, c: &Conversation, key: &str) -> Result<bool, StoreError> {
-    let last = c.last_message.as_ref();
-    let p = &c.participants;
     let inserted: i64 = sqlx::query_scalar(
         "WITH created AS ( \
              INSERT INTO conversations (id, identity_key, identity_hash, context, \
@@ -89,33 +126,7 @@ async fn insert(pool: &PgPool, c: &Conversation, key: &str) -> Result<bool, Stor
          ) \
          SELECT count(*) FROM created",
     )
-    .bind(c.id.as_str())
-    .bind(key)
-    .bind(context_to_json(&c.context))
-    .bind(time_to_db(c.created_at))
-    .bind(time_to_db(c.updated_at))
-    .bind(seq_to_db(c.last_seq))
-    .bind(last.map(|m| m.text.as_str()))
-    .bind(last.map(|m| m.sender.as_str()))
-    .bind(last.map(|m| time_to_db(m.at)))
-    .bind(p.iter().map(|p| p.user_id.as_str()).collect::<Vec<_>>())
-    .bind(
-        p.iter()
-            .map(|p| seq_to_db(p.delivered.seq))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        p.iter()
-            .map(|p| times_to_db(p.delivered.at))
-            .collect::<Vec<_>>(),
-    )
-    .bind(p.iter().map(|p| seq_to_db(p.read.seq)).collect::<Vec<_>>())
-    .bind(p.iter().map(|p| times_to_db(p.read.at)).collect::<Vec<_>>())
-    .bind(
-        p.iter()
-            .map(|p| p.hidden_through.map(seq_to_db))
-            .collect::<Vec<_>>(),
-    )
+    .bind_conversation(c, key)
     .fetch_one(pool)
     .await
     .map_err(db_error)?;

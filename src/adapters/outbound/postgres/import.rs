@@ -14,11 +14,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::{PgConnection, PgPool};
 
-use super::conversations::PgConversationStore;
+use super::conversations::{BindConversation, PgConversationStore};
 use super::open_pool;
 use super::rows::{db_error, seq_from_db, seq_to_db, time_to_db, times_to_db};
 use crate::adapters::json::data_to_json;
-use crate::adapters::outbound::sql::json::{attachments_to_json, context_to_json};
+use crate::adapters::outbound::sql::json::attachments_to_json;
 use crate::adapters::outbound::sql::rows::count_from_db;
 use crate::adapters::outbound::stored::corrupt;
 use crate::domain::{
@@ -73,8 +73,6 @@ async fn upsert_conversation(
     c: &Conversation,
     key: &str,
 ) -> Result<(), StoreError> {
-    let last = c.last_message.as_ref();
-    let p = &c.participants;
     sqlx::query(
         "WITH saved AS ( \
              INSERT INTO conversations (id, identity_key, identity_hash, context, created_at, \
@@ -104,33 +102,7 @@ async fn upsert_conversation(
          read_seq = excluded.read_seq, read_at = excluded.read_at, \
          hidden_through = excluded.hidden_through",
     )
-    .bind(c.id.as_str())
-    .bind(key)
-    .bind(context_to_json(&c.context))
-    .bind(time_to_db(c.created_at))
-    .bind(time_to_db(c.updated_at))
-    .bind(seq_to_db(c.last_seq))
-    .bind(last.map(|m| m.text.as_str()))
-    .bind(last.map(|m| m.sender.as_str()))
-    .bind(last.map(|m| time_to_db(m.at)))
-    .bind(p.iter().map(|p| p.user_id.as_str()).collect::<Vec<_>>())
-    .bind(
-        p.iter()
-            .map(|p| seq_to_db(p.delivered.seq))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        p.iter()
-            .map(|p| times_to_db(p.delivered.at))
-            .collect::<Vec<_>>(),
-    )
-    .bind(p.iter().map(|p| seq_to_db(p.read.seq)).collect::<Vec<_>>())
-    .bind(p.iter().map(|p| times_to_db(p.read.at)).collect::<Vec<_>>())
-    .bind(
-        p.iter()
-            .map(|p| p.hidden_through.map(seq_to_db))
-            .collect::<Vec<_>>(),
-    )
+    .bind_conversation(c, key)
     .execute(&mut *conn)
     .await
     .map_err(db_error)?;
