@@ -10,9 +10,11 @@
 //!   import again at cut-over brings what the Node server wrote since; a dry run writes nothing.
 //! - `in_place`: on the Node server's own MongoDB database and PostgreSQL database, and
 //!   `serve` refusing a database with unimported legacy data.
+//! - `mapping`: fields a deployment renamed, named in a mapping file.
 
 mod flows;
 mod in_place;
+mod mapping;
 mod resume;
 
 use std::any::Any;
