@@ -1,5 +1,6 @@
 //! The progress bar of `switchboard import` (indicatif): one bar per phase on stderr, drawn
-//! only when stderr is a terminal, so logs and pipes stay clean.
+//! only when stderr is a terminal, so logs and pipes stay clean, and cleared when its phase
+//! ends.
 
 use std::sync::Mutex;
 
@@ -30,7 +31,7 @@ impl ImportProgress for TerminalProgress {
         // `stderr()` draws nothing when stderr is not a terminal.
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template(
-            "{prefix:>13} [{bar:40}] {human_pos}/{human_len} {per_sec} eta {eta}",
+            "{prefix:>13} [{bar:40}] {human_pos}/{human_len} ({elapsed}, about {eta} left)",
         )
         .map(|s| s.progress_chars("=> "))
         .unwrap_or_else(|_| ProgressStyle::default_bar());
@@ -53,7 +54,8 @@ impl ImportProgress for TerminalProgress {
         if let Ok(mut current) = self.bar.lock()
             && let Some(bar) = current.take()
         {
-            bar.finish();
+            // The report that follows gives the counts; the terminal is left clean for it.
+            bar.finish_and_clear();
         }
     }
 }
