@@ -93,6 +93,7 @@ mod with_sources {
 
     use super::super::config::mask::mask_url;
     use super::super::config::{StoreKind, StoreSettings};
+    use super::super::stores;
     use super::{ImportParts, ImportRequest};
     use crate::adapters::outbound::legacy::{Family, Mapping};
     use crate::ports::{ImportSink, LegacySource};
@@ -175,18 +176,7 @@ mod with_sources {
             #[cfg(feature = "sqlite")]
             StoreKind::Sqlite => {
                 use crate::adapters::outbound::sqlite::SqliteImportSink;
-                let path = store.sqlite_path.to_str().with_context(|| {
-                    format!("store.sqlite_path {:?} is not UTF-8", store.sqlite_path)
-                })?;
-                if let Some(dir) = store
-                    .sqlite_path
-                    .parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                {
-                    tokio::fs::create_dir_all(dir)
-                        .await
-                        .with_context(|| format!("creating directory {}", dir.display()))?;
-                }
+                let path = stores::sqlite_path(store).await?;
                 let sink = SqliteImportSink::open(path)
                     .await
                     .with_context(|| format!("opening SQLite database {path}"))?;
@@ -195,9 +185,7 @@ mod with_sources {
             #[cfg(feature = "postgres")]
             StoreKind::Postgres => {
                 use crate::adapters::outbound::postgres::PgImportSink;
-                let url = store.postgres_url.as_deref().context(
-                    "store.kind is postgres but store.postgres_url (DATABASE_URL) is not set",
-                )?;
+                let url = stores::postgres_url(store)?;
                 let sink =
                     PgImportSink::connect(url, store.max_connections, store.connect_timeout())
                         .await
@@ -206,28 +194,15 @@ mod with_sources {
             }
             #[cfg(feature = "mongo")]
             StoreKind::Mongo => {
-                use crate::adapters::outbound::mongo::{MongoImportSink, MongoSettings};
-                let uri = store
-                    .mongo_uri
-                    .as_deref()
-                    .context("store.kind is mongo but store.mongo_uri (MONGO_URI) is not set")?;
-                let settings = MongoSettings {
-                    uri: uri.to_owned(),
-                    database: store.mongo_database.clone(),
-                    max_connections: store.max_connections,
-                    timeout: store.connect_timeout(),
-                };
+                use crate::adapters::outbound::mongo::MongoImportSink;
+                let settings = stores::mongo_settings(store)?;
                 let sink = MongoImportSink::connect(&settings)
                     .await
-                    .with_context(|| format!("opening MongoDB at {}", mask_url(uri)))?;
+                    .with_context(|| format!("opening MongoDB at {}", mask_url(&settings.uri)))?;
                 Ok(Box::new(sink))
             }
-            #[allow(unreachable_patterns)]
-            other => bail!(
-                "store '{}' was not compiled in; rebuild with --features {}",
-                other.as_str(),
-                other.as_str()
-            ),
+            #[cfg(not(all(feature = "sqlite", feature = "postgres", feature = "mongo")))]
+            other => Err(stores::not_compiled_in(other)),
         }
     }
 }

@@ -23,10 +23,7 @@ pub async fn open_stores(store: &StoreSettings) -> anyhow::Result<Stores> {
         }
         #[cfg(feature = "sqlite")]
         StoreKind::Sqlite => {
-            let path = store.sqlite_path.to_str().with_context(|| {
-                format!("store.sqlite_path {:?} is not UTF-8", store.sqlite_path)
-            })?;
-            create_parent_dir(&store.sqlite_path).await?;
+            let path = sqlite_path(store).await?;
             let connect = crate::adapters::outbound::sqlite::SqliteStores::connect(
                 path,
                 store.max_connections,
@@ -43,9 +40,7 @@ pub async fn open_stores(store: &StoreSettings) -> anyhow::Result<Stores> {
         #[cfg(feature = "postgres")]
         StoreKind::Postgres => {
             use crate::adapters::outbound::postgres::PgStores;
-            let url = store.postgres_url.as_deref().context(
-                "store.kind is postgres but store.postgres_url (DATABASE_URL) is not set",
-            )?;
+            let url = postgres_url(store)?;
             let server = PgStores::describe(url);
             let stores = PgStores::connect(url, store.max_connections, store.connect_timeout())
                 .await
@@ -82,7 +77,7 @@ pub async fn migrate(store: &StoreSettings) -> anyhow::Result<String> {
 }
 
 #[cfg(not(all(feature = "sqlite", feature = "postgres", feature = "mongo")))]
-fn not_compiled_in(kind: StoreKind) -> anyhow::Error {
+pub(super) fn not_compiled_in(kind: StoreKind) -> anyhow::Error {
     let name = kind.as_str();
     anyhow::anyhow!(
         "store '{name}' needs the Cargo feature `{name}`; rebuild with --features {name}"
@@ -93,18 +88,9 @@ fn not_compiled_in(kind: StoreKind) -> anyhow::Error {
 /// appends use transactions when the deployment has them.
 #[cfg(feature = "mongo")]
 async fn open_mongo(store: &StoreSettings) -> anyhow::Result<Stores> {
-    use crate::adapters::outbound::mongo::{MongoSettings, MongoStores};
-    let uri = store
-        .mongo_uri
-        .as_deref()
-        .context("store.kind is mongo but store.mongo_uri (MONGO_URI) is not set")?;
-    let shown = super::config::mask::mask_url(uri);
-    let settings = MongoSettings {
-        uri: uri.to_owned(),
-        database: store.mongo_database.clone(),
-        max_connections: store.max_connections,
-        timeout: store.connect_timeout(),
-    };
+    use crate::adapters::outbound::mongo::MongoStores;
+    let settings = mongo_settings(store)?;
+    let shown = super::config::mask::mask_url(&settings.uri);
     let (stores, info) = MongoStores::connect(&settings)
         .await
         .with_context(|| format!("opening MongoDB at {shown}"))?;
@@ -138,6 +124,43 @@ fn warn_about_unused_urls(store: &StoreSettings) {
             "store.mongo_uri (MONGO_URI) is set but not used"
         );
     }
+}
+
+/// The SQLite file of `store`, its directory created: what the store and the import open.
+#[cfg(feature = "sqlite")]
+pub(super) async fn sqlite_path(store: &StoreSettings) -> anyhow::Result<&str> {
+    let path = store
+        .sqlite_path
+        .to_str()
+        .with_context(|| format!("store.sqlite_path {:?} is not UTF-8", store.sqlite_path))?;
+    create_parent_dir(&store.sqlite_path).await?;
+    Ok(path)
+}
+
+/// `store.postgres_url`, which the postgres store needs.
+#[cfg(feature = "postgres")]
+pub(super) fn postgres_url(store: &StoreSettings) -> anyhow::Result<&str> {
+    store
+        .postgres_url
+        .as_deref()
+        .context("store.kind is postgres but store.postgres_url (DATABASE_URL) is not set")
+}
+
+/// What the mongo store (and the import into it) connects with.
+#[cfg(feature = "mongo")]
+pub(super) fn mongo_settings(
+    store: &StoreSettings,
+) -> anyhow::Result<crate::adapters::outbound::mongo::MongoSettings> {
+    let uri = store
+        .mongo_uri
+        .as_deref()
+        .context("store.kind is mongo but store.mongo_uri (MONGO_URI) is not set")?;
+    Ok(crate::adapters::outbound::mongo::MongoSettings {
+        uri: uri.to_owned(),
+        database: store.mongo_database.clone(),
+        max_connections: store.max_connections,
+        timeout: store.connect_timeout(),
+    })
 }
 
 #[cfg(feature = "sqlite")]

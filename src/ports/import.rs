@@ -7,6 +7,8 @@
 //! (a bad id, a missing required field) comes back as `Read::Unreadable` and is reported, not
 //! a reason to stop.
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 
 use crate::domain::{
@@ -163,6 +165,34 @@ pub trait ImportSink: Send + Sync {
     /// email, avatar, role, last active): what the server learned since is kept. Returns how
     /// many changed.
     async fn save_users(&self, batch: &[UserProfile]) -> Result<u64, StoreError>;
+}
+
+/// The precondition of `ImportSink::save` every sink checks before writing: the messages are
+/// all of `conversation`, and no id or seq is given twice.
+///
+/// # Errors
+/// `Conflict` naming the message, id or seq that breaks it.
+pub fn check_batch(conversation: &ConversationId, messages: &[Message]) -> Result<(), StoreError> {
+    let mut ids = HashSet::with_capacity(messages.len());
+    let mut seqs = HashSet::with_capacity(messages.len());
+    for m in messages {
+        if &m.conversation_id != conversation {
+            return Err(StoreError::Conflict(format!(
+                "message {} is of conversation {}, not {conversation}",
+                m.id, m.conversation_id
+            )));
+        }
+        if !ids.insert(&m.id) {
+            return Err(StoreError::Conflict(format!(
+                "message id {} given twice",
+                m.id
+            )));
+        }
+        if !seqs.insert(m.seq) {
+            return Err(StoreError::Conflict(format!("seq {} given twice", m.seq)));
+        }
+    }
+    Ok(())
 }
 
 /// What a run reports as it goes, for a progress bar; the import works the same without one.

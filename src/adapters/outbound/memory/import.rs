@@ -3,7 +3,6 @@
 //! under the chat lock, so it is atomic; notifications and profiles go through their stores'
 //! own operations.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -12,6 +11,7 @@ use super::{MemoryNotificationStore, MemoryUserDirectory, SharedChat, lock};
 use crate::domain::{
     Conversation, ConversationId, Message, MessageId, Notification, Seq, UserProfile,
 };
+use crate::ports::import::check_batch;
 use crate::ports::{ImportSink, NotificationStore, StoreError, UserDirectory};
 
 pub struct MemoryImportSink {
@@ -40,25 +40,7 @@ fn in_seq_order<'a>(
     conversation: &ConversationId,
     messages: &'a [Message],
 ) -> Result<Vec<&'a Message>, StoreError> {
-    let mut ids = HashSet::with_capacity(messages.len());
-    let mut seqs = HashSet::with_capacity(messages.len());
-    for m in messages {
-        if &m.conversation_id != conversation {
-            return Err(StoreError::Conflict(format!(
-                "message {} is of conversation {}, not {conversation}",
-                m.id, m.conversation_id
-            )));
-        }
-        if !ids.insert(&m.id) {
-            return Err(StoreError::Conflict(format!(
-                "message id {} given twice",
-                m.id
-            )));
-        }
-        if !seqs.insert(m.seq) {
-            return Err(StoreError::Conflict(format!("seq {} given twice", m.seq)));
-        }
-    }
+    check_batch(conversation, messages)?;
     let mut sorted: Vec<&Message> = messages.iter().collect();
     sorted.sort_by_key(|m| m.seq);
     Ok(sorted)

@@ -35,6 +35,7 @@ use crate::adapters::outbound::stored::{seq_from_db, seq_to_db};
 use crate::domain::{
     Conversation, ConversationId, Message, MessageId, Notification, Seq, UserProfile,
 };
+use crate::ports::import::check_batch;
 use crate::ports::{ImportSink, StoreError};
 
 /// MongoDB's code for a unique index violation (a taken `_id`).
@@ -308,30 +309,6 @@ fn seq_of(document: &Document) -> Result<Seq, StoreError> {
         Some(Bson::Int32(seq)) => seq_from_db(i64::from(*seq)),
         other => Err(corrupt("message seq", format!("{other:?}"))),
     }
-}
-
-/// Messages of the conversation only, no id or seq twice.
-fn check_batch(conversation: &ConversationId, messages: &[Message]) -> Result<(), StoreError> {
-    let mut ids = HashSet::with_capacity(messages.len());
-    let mut seqs = HashSet::with_capacity(messages.len());
-    for m in messages {
-        if &m.conversation_id != conversation {
-            return Err(StoreError::Conflict(format!(
-                "message {} is of conversation {}, not {conversation}",
-                m.id, m.conversation_id
-            )));
-        }
-        if !ids.insert(&m.id) {
-            return Err(StoreError::Conflict(format!(
-                "message id {} given twice",
-                m.id
-            )));
-        }
-        if !seqs.insert(m.seq) {
-            return Err(StoreError::Conflict(format!("seq {} given twice", m.seq)));
-        }
-    }
-    Ok(())
 }
 
 /// Whether a notification document is this store's: it reads back through the layout (a

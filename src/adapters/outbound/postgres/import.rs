@@ -24,6 +24,7 @@ use crate::adapters::outbound::stored::corrupt;
 use crate::domain::{
     Conversation, ConversationId, Message, MessageId, Notification, Seq, UserProfile,
 };
+use crate::ports::import::check_batch;
 use crate::ports::{ConversationStore, ImportSink, StoreError};
 
 /// Writes an import into a PostgreSQL store.
@@ -48,19 +49,6 @@ impl PgImportSink {
             conversations: PgConversationStore::new(pool.clone()),
             pool,
         })
-    }
-}
-
-fn check_messages_of(
-    conversation: &ConversationId,
-    messages: &[Message],
-) -> Result<(), StoreError> {
-    match messages.iter().find(|m| &m.conversation_id != conversation) {
-        Some(m) => Err(StoreError::Conflict(format!(
-            "message {} is of conversation {}, not {conversation}",
-            m.id, m.conversation_id
-        ))),
-        None => Ok(()),
     }
 }
 
@@ -258,7 +246,7 @@ impl ImportSink for PgImportSink {
         conversation: &Conversation,
         messages: &[Message],
     ) -> Result<(), StoreError> {
-        check_messages_of(&conversation.id, messages)?;
+        check_batch(&conversation.id, messages)?;
         let key = conversation.key();
         // The conversation first: the messages' foreign key needs its row. Dropping the
         // transaction on an error rolls all of it back.

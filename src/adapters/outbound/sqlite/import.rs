@@ -20,6 +20,7 @@ use crate::adapters::outbound::stored::corrupt;
 use crate::domain::{
     Conversation, ConversationId, Message, MessageId, Notification, Seq, UserProfile,
 };
+use crate::ports::import::check_batch;
 use crate::ports::{ConversationStore, ImportSink, StoreError};
 
 /// Connections of the sink's pool: the import writes one batch at a time.
@@ -52,19 +53,6 @@ impl SqliteImportSink {
             conversations: SqliteConversationStore::new(db.clone()),
             db,
         })
-    }
-}
-
-fn check_messages_of(
-    conversation: &ConversationId,
-    messages: &[Message],
-) -> Result<(), StoreError> {
-    match messages.iter().find(|m| &m.conversation_id != conversation) {
-        Some(m) => Err(StoreError::Conflict(format!(
-            "message {} is of conversation {}, not {conversation}",
-            m.id, m.conversation_id
-        ))),
-        None => Ok(()),
     }
 }
 
@@ -234,7 +222,7 @@ impl ImportSink for SqliteImportSink {
         conversation: &Conversation,
         messages: &[Message],
     ) -> Result<(), StoreError> {
-        check_messages_of(&conversation.id, messages)?;
+        check_batch(&conversation.id, messages)?;
         let key = conversation.key();
         // The conversation first: the messages' foreign key needs its row. Dropping the
         // transaction on an error rolls all of it back.
