@@ -9,6 +9,7 @@ pub mod conversation;
 pub mod data;
 pub mod events;
 pub mod ids;
+pub mod legacy_reads;
 pub mod message;
 pub mod notification;
 pub mod policy;
@@ -28,6 +29,7 @@ pub use conversation::{
 pub use data::DataValue;
 pub use events::{DomainEvent, Signal};
 pub use ids::{CallId, ConversationId, IdError, MessageId, NotificationId, Seq, UserId};
+pub use legacy_reads::{DerivedMarks, FlaggedMessage, LegacyRead, ReadFold};
 pub use message::{
     Attachment, CallInfo, ClientKey, Message, MessageBody, MessageError, MessageKind, MessageRules,
     NewMessage,

@@ -26,6 +26,12 @@ impl Watermark {
     pub fn covers(self, seq: Seq) -> bool {
         self.seq >= seq
     }
+
+    /// The further on of two marks, with its time (the first on a tie): merging marks never
+    /// moves one down.
+    pub fn later(self, other: Watermark) -> Watermark {
+        if other.seq > self.seq { other } else { self }
+    }
 }
 
 /// A decided move of one participant's mark, ready to persist and announce.
@@ -60,5 +66,24 @@ mod tests {
         assert_eq!(mark.advanced_to(Seq(3), t), None);
         assert_eq!(mark.advanced_to(Seq(2), t), None);
         assert!(mark.covers(Seq(3)) && !mark.covers(Seq(4)));
+    }
+
+    #[test]
+    fn the_later_mark_wins_with_its_time() {
+        let early = Watermark {
+            seq: Seq(2),
+            at: Some(Timestamp::from_millis(9)),
+        };
+        let late = Watermark {
+            seq: Seq(5),
+            at: None,
+        };
+        assert_eq!(early.later(late), late);
+        assert_eq!(late.later(early), late);
+        let tie = Watermark {
+            seq: Seq(2),
+            at: None,
+        };
+        assert_eq!(early.later(tie), early);
     }
 }

@@ -11,9 +11,10 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 
+pub use crate::domain::LegacyRead;
 use crate::domain::{
-    Conversation, ConversationContext, ConversationId, Message, MessageBody, MessageId,
-    Notification, Seq, Timestamp, UserId, UserProfile,
+    Conversation, ConversationContext, ConversationId, FlaggedMessage, Message, MessageBody,
+    MessageId, Notification, Seq, Timestamp, UserId, UserProfile,
 };
 use crate::ports::StoreError;
 
@@ -51,17 +52,6 @@ pub struct LegacyConversation {
     pub active: bool,
 }
 
-/// The per-message read state the legacy database kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LegacyRead {
-    /// Who read it and when (`readBy: [{ userId, readAt }]`).
-    By(Vec<(UserId, Option<Timestamp>)>),
-    /// One flag for every recipient (`isRead`, `readAt`).
-    Flag { read: bool, at: Option<Timestamp> },
-    /// The family kept no read state.
-    Unknown,
-}
-
 /// A message as the legacy database holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegacyMessage {
@@ -76,6 +66,19 @@ pub struct LegacyMessage {
     pub read: LegacyRead,
     /// The recipients' `delivered` flag, when the family kept one.
     pub delivered: Option<bool>,
+}
+
+impl LegacyMessage {
+    /// What the read-state rule looks at (`crate::domain::ReadFold`).
+    pub fn flags(&self) -> FlaggedMessage<'_> {
+        FlaggedMessage {
+            id: &self.id,
+            sender: &self.sender,
+            created_at: self.created_at,
+            read: &self.read,
+            delivered: self.delivered,
+        }
+    }
 }
 
 /// How much the source holds, for the progress bar and the report.

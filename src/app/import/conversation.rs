@@ -9,10 +9,9 @@
 use std::collections::HashMap;
 
 use super::ImportError;
-use super::marks::ReadFold;
 use super::report::ImportReport;
 use crate::domain::{
-    CHOSEN_ID_KEY, Conversation, ConversationContext, Message, MessageId, Seq, Watermark,
+    CHOSEN_ID_KEY, Conversation, ConversationContext, Message, MessageId, ReadFold, Seq,
 };
 use crate::ports::{ImportSink, LegacyConversation, LegacyMessage};
 
@@ -163,7 +162,7 @@ impl ConversationImport {
                     self.next_seq
                 }
             };
-            self.fold.observe(seq, &legacy);
+            self.fold.observe(seq, legacy.flags());
         }
         report.messages.new += new.len() as u64;
         if !new.is_empty() {
@@ -202,8 +201,8 @@ impl ConversationImport {
                 .iter_mut()
                 .find(|p| p.user_id == derived.user)
             {
-                p.read = later(p.read, derived.read);
-                p.delivered = later(later(p.delivered, derived.delivered), p.read);
+                p.read = p.read.later(derived.read);
+                p.delivered = p.delivered.later(derived.delivered).later(p.read);
                 if !self.legacy.active && p.hidden_through.is_none_or(|h| h < last_seq) {
                     p.hidden_through = Some(last_seq);
                 }
@@ -240,9 +239,4 @@ impl ConversationImport {
         }
         Ok(())
     }
-}
-
-/// The later of two marks: the one further on, keeping its time.
-fn later(a: Watermark, b: Watermark) -> Watermark {
-    if b.seq > a.seq { b } else { a }
 }

@@ -1,6 +1,6 @@
 //! `switchboard import`: a Node server's data into this server's store, with the ids clients
 //! already hold, seqs in creation order, and read marks derived from the per-message flags
-//! (`marks`). Streamed: memory stays bounded by the batch size, whatever the source's size.
+//! (`crate::domain::ReadFold`). Streamed: memory stays bounded by the batch size, whatever the source's size.
 //!
 //! Phases, each continuing where an earlier run stopped:
 //! 1. users (profiles fill in what the store lacks);
@@ -14,7 +14,6 @@
 
 mod conversation;
 mod dry_run;
-pub mod marks;
 pub mod report;
 #[cfg(test)]
 mod tests;

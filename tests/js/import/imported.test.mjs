@@ -213,7 +213,8 @@ describe("marketplace on imported data", () => {
 
   it("counts unread notifications and pushes the undelivered ones once", () =>
     withClients(async (track) => {
-      const user = f.users.find((u) => u.undelivered_notifications > 0) ?? f.users[0];
+      const user = f.users.find((u) => u.undelivered_notifications > 0);
+      assert.ok(user, "the generated marketplace data has undelivered notifications");
       const client = await connect(track, user.id);
       const unread = await client.request("get-unread-count", user.id);
       assert.equal(unread.count, user.unread_notifications);

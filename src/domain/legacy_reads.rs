@@ -1,4 +1,6 @@
-//! From per-message read flags to watermarks: the rule of the import.
+//! From per-message read flags to watermarks: the rule by which a Node server's history (one
+//! read flag per message and reader) becomes this server's read state (one mark per
+//! participant), applied by `switchboard import` (`crate::app::import`).
 //!
 //! A participant's read mark is the newest message they had read: flagged read by them
 //! (`readBy`, or `isRead` for every recipient), or sent by them (posting reads everything
@@ -12,8 +14,31 @@
 //! Folding is one pass in seq order with constant state per participant, however long the
 //! conversation.
 
-use crate::domain::{MessageId, Seq, Timestamp, UserId, Watermark};
-use crate::ports::{LegacyMessage, LegacyRead};
+use super::ids::{MessageId, Seq, UserId};
+use super::receipts::Watermark;
+use super::time::Timestamp;
+
+/// The per-message read state a legacy database kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LegacyRead {
+    /// Who read it and when (`readBy: [{ userId, readAt }]`).
+    By(Vec<(UserId, Option<Timestamp>)>),
+    /// One flag for every recipient (`isRead`, `readAt`).
+    Flag { read: bool, at: Option<Timestamp> },
+    /// The family kept no read state.
+    Unknown,
+}
+
+/// What the rule looks at of one legacy message.
+#[derive(Debug, Clone, Copy)]
+pub struct FlaggedMessage<'a> {
+    pub id: &'a MessageId,
+    pub sender: &'a UserId,
+    pub created_at: Timestamp,
+    pub read: &'a LegacyRead,
+    /// The recipients' `delivered` flag, when the family kept one.
+    pub delivered: Option<bool>,
+}
 
 /// How many disagreeing messages a conversation keeps as examples for the report.
 pub const SAMPLES_PER_CONVERSATION: usize = 3;
@@ -51,9 +76,9 @@ impl Reader {
         self.disagreements += self.unflagged;
         self.unflagged = 0;
         let room = SAMPLES_PER_CONVERSATION.saturating_sub(self.samples.len());
+        // Draining empties the list whatever `take` leaves of it.
         self.samples
             .extend(self.unflagged_samples.drain(..).take(room));
-        self.unflagged_samples.clear();
     }
 
     fn delivered_up_to(&mut self, seq: Seq, at: Timestamp) {
@@ -93,18 +118,18 @@ impl ReadFold {
     }
 
     /// Takes the next message, at `seq`; messages come in seq order.
-    pub fn observe(&mut self, seq: Seq, message: &LegacyMessage) {
+    pub fn observe(&mut self, seq: Seq, message: FlaggedMessage<'_>) {
         self.delivered_flags |= message.delivered.is_some();
         if self.last.is_none_or(|(last, _)| seq > last) {
             self.last = Some((seq, message.created_at));
         }
         for reader in &mut self.readers {
-            if reader.user == message.sender {
+            if &reader.user == message.sender {
                 reader.read_up_to(seq, message.created_at);
                 reader.delivered_up_to(seq, message.created_at);
                 continue;
             }
-            match read_by(&message.read, &reader.user) {
+            match read_by(message.read, &reader.user) {
                 Some(at) => reader.read_up_to(seq, at.unwrap_or(message.created_at)),
                 None => {
                     reader.unflagged += 1;
@@ -157,35 +182,42 @@ fn read_by(read: &LegacyRead, user: &UserId) -> Option<Option<Timestamp>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{ConversationId, MessageBody, MessageKind};
 
     fn uid(s: &str) -> UserId {
         UserId::parse(s).unwrap()
     }
 
-    fn message(n: i64, sender: &str, read: LegacyRead, delivered: Option<bool>) -> LegacyMessage {
-        LegacyMessage {
+    /// A legacy message's flags, owned for the test.
+    struct Legacy {
+        id: MessageId,
+        sender: UserId,
+        created_at: Timestamp,
+        read: LegacyRead,
+        delivered: Option<bool>,
+    }
+
+    fn message(n: i64, sender: &str, read: LegacyRead, delivered: Option<bool>) -> Legacy {
+        Legacy {
             id: MessageId::parse(format!("m{n}")).unwrap(),
-            conversation_id: ConversationId::parse("c").unwrap(),
             sender: uid(sender),
-            body: MessageBody {
-                kind: MessageKind::Text,
-                text: format!("text {n}"),
-                attachments: vec![],
-                call: None,
-            },
             created_at: Timestamp::from_millis(n * 1000),
-            edited_at: None,
             read,
             delivered,
         }
     }
 
-    fn fold(messages: &[LegacyMessage]) -> Vec<DerivedMarks> {
+    fn fold(messages: &[Legacy]) -> Vec<DerivedMarks> {
         let (a, b) = (uid("a"), uid("b"));
         let mut fold = ReadFold::new([&a, &b]);
         for (i, m) in messages.iter().enumerate() {
-            fold.observe(Seq(i as u64 + 1), m);
+            let flags = FlaggedMessage {
+                id: &m.id,
+                sender: &m.sender,
+                created_at: m.created_at,
+                read: &m.read,
+                delivered: m.delivered,
+            };
+            fold.observe(Seq(i as u64 + 1), flags);
         }
         fold.finish()
     }
